@@ -1,0 +1,28 @@
+"""Typed errors of :mod:`certify`.
+
+All are :class:`ValueError` subclasses, so callers may catch ``ValueError`` generically.  Errors
+about a single named parameter use :class:`bounds.errors.ParameterError` directly.
+"""
+
+from __future__ import annotations
+
+__all__ = ["UnsupportedError", "ShapeError", "DomainError"]
+
+
+class UnsupportedError(ValueError):
+    """A feature, activation or option that :mod:`certify` does not (yet) handle.
+
+    The message names what was asked for and, where there is a finite list, what is supported.
+    """
+
+
+class ShapeError(ValueError):
+    """Arrays or intervals whose shapes do not fit together (the message gives both shapes)."""
+
+
+class DomainError(ValueError):
+    """A value outside the mathematical domain of an operation.
+
+    Examples: an interval with ``lo > hi`` or a NaN endpoint, ``sqrt`` or ``log`` of an interval
+    reaching below zero, division by an interval containing zero.
+    """
