@@ -1,0 +1,720 @@
+"""Exact Lipschitz constants of piecewise-linear networks by branch and bound over activation patterns.
+
+For a network whose activations are piecewise linear (ReLU, leaky ReLU, abs, hardtanh), the input
+space splits into finitely many polyhedral *linear regions* on which the Jacobian is constant, and
+on a box ``D`` (or on all of R^d) the Lipschitz constant in the induced p-norm is
+
+.. math:: \\mathrm{Lip}_p(f; D) = \\max \\{ \\|J_R\\|_{p\\to p} : R \\text{ a region with }
+          \\operatorname{int}(R \\cap D) \\ne \\emptyset \\},
+
+(regions of measure zero do not matter: a continuous piecewise-linear function's constant is attained
+on full-dimensional pieces).  :func:`exact_lipschitz` computes this maximum by a best-first branch
+and bound and returns a rigorous enclosure ``[lower, upper]`` with ``upper - lower <= tol * upper``.
+
+Search (floating point, heuristics only affect speed)
+    Nodes are partial patterns: every neuron carries a range of pieces.  Layers are decided in
+    order, so the current layer's pre-activations are affine on the node and splits are half-spaces.
+    Neurons are fixed for free when a rigorous interval bound of their pre-activation over the box
+    (for the node's fixed prefix) lies in one piece.  A node's bound is an outward-rounded interval
+    Jacobian over all completions.  The neuron split is the one of the current layer whose slope
+    uncertainty contributes most to the interval Jacobian.  Feasibility (non-empty interior) is
+    decided by a Chebyshev-centre LP (HiGHS); a child that contains the parent's interior point
+    needs no LP.
+
+What is verified (see ``docs/methods/exact.md``)
+    * pruning a node as empty: an exact rational Farkas certificate (:func:`regions.verify_empty_interior`);
+      when the float LP says "empty" but the certificate fails, the node is kept;
+    * node bounds: interval arithmetic with a priori rounding-error terms;
+    * leaves: the region's Jacobian is computed in rationals and its norm enclosed by Arb;
+    * the lower bound: a point verified in rationals to be interior to a region, and that region's
+      Jacobian norm in ball arithmetic.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+
+import numpy as np
+from flint import fmpq
+
+from bounds.errors import ParameterError
+
+from .certificate import Witness, make_certificate, normalize_domain, normalize_norm
+from .regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, to_fmpq,
+                      verify_empty_interior)
+
+__all__ = ["exact_lipschitz", "ExactSearch"]
+
+_U = 2.0 ** -53
+_TINY = 1e-290  # absorbs underflow in the a priori error bounds
+
+
+# ----------------------------------------------------------------------------------------------
+# outward-rounded midpoint-radius arithmetic (vectorised; valid under IEEE binary64, round to nearest)
+# ----------------------------------------------------------------------------------------------
+
+def _inflate(r: np.ndarray, n: int) -> np.ndarray:
+    """Make a float-computed sum of ``n`` non-negative products an upper bound of its exact value."""
+    return r * (1.0 + 4.0 * (n + 4) * _U) + (n + 1) * _TINY
+
+
+def _mm(A, Ar, B, Br):
+    """Enclosure ``(C, Cr)`` of ``{a @ b : |a - A| <= Ar, |b - B| <= Br}`` (``Ar``/``Br`` may be None)."""
+    n = A.shape[-1]
+    C = A @ B
+    aA, aB = np.abs(A), np.abs(B)
+    R = (aA @ aB) * ((n + 2) * _U)
+    if Ar is not None:
+        R = R + Ar @ (aB if Br is None else aB + Br)
+    if Br is not None:
+        R = R + aA @ Br
+    return C, _inflate(R, n)
+
+
+def _scale_cols(G, Gr, sm, sr):
+    """Enclosure of ``G @ diag(s)`` for ``|s - sm| <= sr`` columnwise."""
+    Gn = G * sm
+    R = np.abs(G) * sr + np.abs(Gn) * _U
+    if Gr is not None:
+        R = R + Gr * (np.abs(sm) + sr)
+    return Gn, _inflate(R, 2)
+
+
+def _affine_box(M, Mr, c, cr, xm, xr):
+    """Rigorous ``[lo, hi]`` of ``M x + c`` over ``|x - xm| <= xr`` (``M``, ``c`` with radii)."""
+    z, zr = _mm(M, Mr, xm[:, None], xr[:, None])
+    z = z[:, 0] + c
+    zr = _inflate(zr[:, 0] + np.abs(z) * _U + (0.0 if cr is None else cr), 2)
+    return np.nextafter(z - zr, -np.inf), np.nextafter(z + zr, np.inf)
+
+
+def _mid_rad(lo, hi):
+    m = 0.5 * lo + 0.5 * hi
+    r = np.nextafter(np.maximum(hi - m, m - lo), np.inf)
+    return m, r
+
+
+def _sym_lambda_max_upper(S: np.ndarray, Sr: np.ndarray) -> float:
+    """Rigorous upper bound of the largest eigenvalue over the symmetric interval matrix ``S +- Sr``.
+
+    A trial value ``mu`` is accepted when an outward-rounded interval Cholesky factorisation of
+    ``mu I - S`` succeeds (this proves positive definiteness for every matrix in the interval).
+    """
+    n = S.shape[0]
+    lam = float(np.linalg.eigvalsh(0.5 * (S + S.T))[-1])
+    base = float(np.abs(S).max()) + float(Sr.max()) + _TINY
+    pad = 1e-12 * base + float(np.linalg.norm(Sr, 2) if n > 1 else Sr.max())
+    for _ in range(8):
+        mu = lam + pad
+        if _interval_cholesky_ok(mu, S, Sr):
+            return mu
+        pad *= 16.0
+    return float(_inflate((np.abs(S) + Sr).sum(1), n).max())  # Gershgorin
+
+
+def _dn(v):
+    return math.nextafter(v, -math.inf)
+
+
+def _upv(v):
+    return math.nextafter(v, math.inf)
+
+
+def _interval_cholesky_ok(mu, S, Sr) -> bool:
+    n = S.shape[0]
+    lo = [[_dn(-S[i, j] - Sr[i, j]) for j in range(n)] for i in range(n)]
+    hi = [[_upv(-S[i, j] + Sr[i, j]) for j in range(n)] for i in range(n)]
+    for i in range(n):
+        lo[i][i] = _dn(lo[i][i] + mu)
+        hi[i][i] = _upv(hi[i][i] + mu)
+    L_lo = [[0.0] * n for _ in range(n)]
+    L_hi = [[0.0] * n for _ in range(n)]
+    for j in range(n):
+        dlo, dhi = lo[j][j], hi[j][j]
+        for k in range(j):
+            a, b = L_lo[j][k], L_hi[j][k]
+            sq_hi = _upv(max(a * a, b * b))
+            sq_lo = 0.0 if a <= 0.0 <= b else _dn(min(a * a, b * b))
+            dlo, dhi = _dn(dlo - sq_hi), _upv(dhi - sq_lo)
+        if not dlo > 0.0:
+            return False
+        r_lo, r_hi = _dn(math.sqrt(dlo)), _upv(math.sqrt(dhi))
+        r_lo = _dn(r_lo)  # sqrt is correctly rounded; one more ulp keeps the bound strict
+        L_lo[j][j], L_hi[j][j] = r_lo, r_hi
+        for i in range(j + 1, n):
+            alo, ahi = lo[i][j], hi[i][j]
+            for k in range(j):
+                ps = (L_lo[i][k] * L_lo[j][k], L_lo[i][k] * L_hi[j][k],
+                      L_hi[i][k] * L_lo[j][k], L_hi[i][k] * L_hi[j][k])
+                alo, ahi = _dn(alo - _upv(max(ps))), _upv(ahi - _dn(min(ps)))
+            qs = (alo / r_lo, alo / r_hi, ahi / r_lo, ahi / r_hi)
+            L_lo[i][j], L_hi[i][j] = _dn(min(qs)), _upv(max(qs))
+    return True
+
+
+def _spectral_upper_nonneg(N: np.ndarray) -> float:
+    """Rigorous upper bound of ``||N||_2`` for an entrywise non-negative matrix (Collatz-Wielandt)."""
+    G = N @ N.T if N.shape[0] <= N.shape[1] else N.T @ N
+    n = G.shape[0]
+    v = np.ones(n)
+    for _ in range(30):
+        w = G @ v
+        s = w.max()
+        if not s > 0:
+            return 0.0
+        v = w / s + 1e-12
+    Gu = _inflate(G, N.shape[1])  # every entry of the exact Gram matrix is below Gu
+    ratio = _inflate(Gu @ v, n) / np.nextafter(v, 0)
+    return _upv(math.sqrt(_upv(float(ratio.max()))))
+
+
+def _opnorm_upper(J: np.ndarray, Jr: np.ndarray, p) -> float:
+    """Rigorous upper bound of ``max ||A||_{p->p}`` over ``|A - J| <= Jr``."""
+    N = _inflate(np.abs(J) + Jr, 1)
+    m, d = J.shape
+    if p == math.inf:
+        return float(_inflate(N.sum(1), d).max())
+    if p == 1:
+        return float(_inflate(N.sum(0), m).max())
+    if m == 1 or d == 1:
+        return _upv(math.sqrt(float(_inflate((N * N).sum(), m * d))))
+    best = _spectral_upper_nonneg(N)
+    # midpoint + radius: ||A|| <= ||J|| + ||Jr||, with ||J|| from a verified eigenvalue bound
+    S, Sr = _mm(J, None, J.T, None) if m <= d else _mm(J.T, None, J, None)
+    mid = math.sqrt(max(0.0, _sym_lambda_max_upper(S, Sr)))
+    other = _upv(_upv(mid) + _spectral_upper_nonneg(Jr))
+    return min(best, other)
+
+
+# ----------------------------------------------------------------------------------------------
+# LP: Chebyshev-centre feasibility of a node's open region
+# ----------------------------------------------------------------------------------------------
+
+def _chebyshev(A, r, box, cap=1.0):
+    """Solve ``max s : A x + ||A_i|| s <= r, x in box, s <= cap`` with HiGHS.
+
+    Returns ``(s, x, y)``: the margin (``-inf`` when HiGHS fails), the centre, and a Farkas hint
+    (one non-negative weight per row of ``A`` followed by the ``2 d`` box rows ``x <= hi``,
+    ``-x <= -lo``), meaningful when ``s <= 0``.
+    """
+    import highspy
+
+    n, d = A.shape
+    nrm = np.sqrt((A * A).sum(1))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_ = d + 1
+    lp.num_row_ = n
+    inf = highspy.kHighsInf
+    lp.col_cost_ = np.r_[np.zeros(d), -1.0]
+    if box is None:
+        lp.col_lower_ = np.r_[np.full(d, -inf), -inf]
+        lp.col_upper_ = np.r_[np.full(d, inf), cap]
+    else:
+        lp.col_lower_ = np.r_[box[0], -inf]
+        lp.col_upper_ = np.r_[box[1], cap]
+    lp.row_lower_ = np.full(n, -inf)
+    lp.row_upper_ = np.asarray(r, dtype=np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.arange(0, n * (d + 1) + 1, d + 1, dtype=np.int32)
+    lp.a_matrix_.index_ = np.tile(np.arange(d + 1, dtype=np.int32), n)
+    lp.a_matrix_.value_ = np.c_[A, nrm].ravel()
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return -math.inf, None, None
+    sol = h.getSolution()
+    xs = np.array(sol.col_value)
+    y = np.maximum(-np.array(sol.row_dual), 0.0)
+    yb = np.zeros(2 * d)
+    if box is not None:
+        cd = np.abs(np.array(sol.col_dual)[:d])
+        x = xs[:d]
+        at_hi = np.abs(x - box[1]) <= np.abs(x - box[0])
+        yb[:d] = np.where(at_hi, cd, 0.0)
+        yb[d:] = np.where(at_hi, 0.0, cd)
+    return float(xs[d]), xs[:d], np.r_[y, yb]
+
+
+# ----------------------------------------------------------------------------------------------
+# the search
+# ----------------------------------------------------------------------------------------------
+
+class _Node:
+    __slots__ = ("ub", "k", "plo", "phi", "zlo", "zhi", "M", "Mr", "c", "cr", "A", "r", "split",
+                 "keys", "x", "fresh", "leaf", "ball", "checked")
+
+    def __lt__(self, other):  # heap ties
+        return id(self) < id(other)
+
+
+class ExactSearch:
+    """State of one exact branch and bound (use :func:`exact_lipschitz`).
+
+    Parameters
+    ----------
+    weights, biases, specs
+        As returned by :func:`certify.regions.network_arrays`.
+    norm : {1, 2, math.inf}
+    box : None or (lo, hi) float arrays
+    tol : float
+        Relative gap at which the search stops.
+    """
+
+    def __init__(self, weights, biases, specs, norm, box, tol=1e-9, lp_feasibility=True):
+        self.W = [np.ascontiguousarray(w) for w in weights]
+        self.b = [np.asarray(v) for v in biases]
+        self.specs = specs
+        self.p = norm
+        self.box = box
+        self.tol = tol
+        self.nh = len(specs)
+        self.d = self.W[0].shape[1]
+        self.exact = ExactNet(weights, biases, specs)
+        self.bps = [np.asarray(s.breakpoints, dtype=np.float64) for s in specs]
+        self.slopes = [np.asarray(s.slopes, dtype=np.float64) for s in specs]
+        self.icpts = [np.asarray(s.intercepts, dtype=np.float64) for s in specs]
+        self._slope_tables()
+        self.lp_feasibility = lp_feasibility
+        self.stats = dict(nodes=0, lps=0, farkas_ok=0, farkas_failed=0, interval_empty=0,
+                          leaves=0, witness_checks=0, witness_rejected=0, pruned_by_bound=0)
+        self.lower = 0.0
+        self.lower_ball = None
+        self.witness = None
+        self.unresolved = []  # (ub, reason) of leaves whose upper bound stays in the result
+        self.closed_max = 0.0
+        self.heap = []
+        self.all_feasible = False
+        if box is not None:
+            self.xm, self.xr = _mid_rad(box[0], box[1])
+
+    # ------------------------------------------------------------------ tables
+    def _slope_tables(self):
+        self.smid, self.srad = [], []
+        for s in self.slopes:
+            k = len(s)
+            lo = np.array([[s[a:b + 1].min() if b >= a else 0 for b in range(k)] for a in range(k)])
+            hi = np.array([[s[a:b + 1].max() if b >= a else 0 for b in range(k)] for a in range(k)])
+            m, r = _mid_rad(lo, hi)
+            self.smid.append(m)
+            self.srad.append(r)
+
+    def _pieces_of(self, l, zlo, zhi):
+        """Piece ranges whose open pieces meet ``[zlo, zhi]`` (at least one piece)."""
+        bp = self.bps[l]
+        plo = np.searchsorted(bp, zlo, side="right")
+        phi = np.searchsorted(bp, zhi, side="left")
+        # [t, t] meets no open piece: the pre-activation is constant there, any piece is exact
+        return np.minimum(plo, phi), np.maximum(plo, phi)
+
+    def _act_interval(self, l, zlo, zhi):
+        """Rigorous image of ``[zlo, zhi]`` under the activation of hidden layer ``l``."""
+        s, c, bp = self.slopes[l], self.icpts[l], self.bps[l]
+        pl = np.searchsorted(bp, zlo, side="right")
+        ph = np.searchsorted(bp, zhi, side="left")
+        vlo = s[np.minimum(pl, len(s) - 1)] * zlo + c[np.minimum(pl, len(s) - 1)]
+        vhi = s[np.minimum(ph, len(s) - 1)] * zhi + c[np.minimum(ph, len(s) - 1)]
+        lo, hi = np.minimum(vlo, vhi), np.maximum(vlo, vhi)
+        for j, t in enumerate(bp):  # breakpoints inside the interval
+            inside = (zlo < t) & (t < zhi)
+            if inside.any():
+                vt = s[j] * t + c[j]
+                lo = np.where(inside, np.minimum(lo, vt), lo)
+                hi = np.where(inside, np.maximum(hi, vt), hi)
+        return np.nextafter(lo, -np.inf), np.nextafter(hi, np.inf)
+
+    def _forward_bounds(self, l, zlo, zhi, node):
+        """Propagate rigorous bounds from hidden layer ``l`` to the deeper layers, narrowing ranges."""
+        for m in range(l, self.nh - 1):
+            hlo, hhi = self._act_interval(m, zlo, zhi)
+            hm, hr = _mid_rad(hlo, hhi)
+            zlo, zhi = _affine_box(self.W[m + 1], None, self.b[m + 1], None, hm, hr)
+            self._narrow(node, m + 1, zlo, zhi)
+            zlo, zhi = node.zlo[m + 1], node.zhi[m + 1]
+
+    def _narrow(self, node, l, zlo, zhi):
+        zlo = np.maximum(zlo, node.zlo[l])
+        zhi = np.minimum(zhi, node.zhi[l])
+        bad = zlo > zhi  # only when the region misses the box; keep the old (valid) bounds then
+        zlo = np.where(bad, node.zlo[l], zlo)
+        zhi = np.where(bad, node.zhi[l], zhi)
+        plo, phi = self._pieces_of(l, zlo, zhi)
+        nlo = np.maximum(plo, node.plo[l])
+        nhi = np.minimum(phi, node.phi[l])
+        conflict = nlo > nhi  # constant pre-activation on a breakpoint: keep a valid range
+        nlo = np.where(conflict, np.minimum(plo, node.plo[l]), nlo)
+        nhi = np.where(conflict, np.maximum(phi, node.phi[l]), nhi)
+        node.zlo = list(node.zlo)
+        node.zhi = list(node.zhi)
+        node.plo = list(node.plo)
+        node.phi = list(node.phi)
+        node.zlo[l], node.zhi[l], node.plo[l], node.phi[l] = zlo, zhi, nlo, nhi
+
+    # ------------------------------------------------------------------ nodes
+    def root(self):
+        node = _Node()
+        node.k = 0
+        node.M, node.Mr, node.c, node.cr = self.W[0], None, self.b[0], None
+        node.A = np.zeros((0, self.d))
+        node.r = np.zeros(0)
+        node.split = {}
+        node.ball = None
+        node.checked = False
+        node.plo = [np.zeros(len(b), dtype=np.int64) for b in self.b[:-1]]
+        node.phi = [np.full(len(b), len(s) - 1, dtype=np.int64) for b, s in zip(self.b, self.slopes)]
+        node.zlo = [np.full(len(b), -np.inf) for b in self.b[:-1]]
+        node.zhi = [np.full(len(b), np.inf) for b in self.b[:-1]]
+        node.x = self.xm.copy() if self.box is not None else np.zeros(self.d)
+        node.leaf = self.nh == 0
+        node.keys = []
+        node.fresh = True
+        if self.nh > 0 and self.box is not None:
+            zlo, zhi = _affine_box(self.W[0], None, self.b[0], None, self.xm, self.xr)
+            self._narrow(node, 0, zlo, zhi)
+            self._forward_bounds(0, node.zlo[0], node.zhi[0], node)
+        self._advance(node)
+        return node
+
+    def _advance(self, node):
+        """Move past fully decided layers, computing the next affine map and rigorous bounds."""
+        while not node.leaf and np.all(node.plo[node.k] == node.phi[node.k]):
+            k = node.k
+            if k == self.nh - 1:
+                node.leaf = True
+                break
+            pcs = node.plo[k]
+            s, e = self.slopes[k][pcs], self.icpts[k][pcs]
+            DM, DMr = _scale_cols(node.M.T, None if node.Mr is None else node.Mr.T, s, 0.0)
+            M, Mr = _mm(self.W[k + 1], None, DM.T, DMr.T)
+            h = s * node.c + e
+            hr = _inflate((np.abs(s * node.c) + np.abs(h)) * _U
+                          + (0.0 if node.cr is None else np.abs(s) * node.cr), 2)
+            c, cr = _mm(self.W[k + 1], None, h[:, None], hr[:, None])
+            c = c[:, 0] + self.b[k + 1]
+            cr = _inflate(cr[:, 0] + np.abs(c) * _U, 2)
+            node.M, node.Mr, node.c, node.cr = M, Mr, c, cr
+            node.k = k + 1
+            if self.box is not None:
+                zlo, zhi = _affine_box(M, Mr, c, cr, self.xm, self.xr)
+                self._narrow(node, k + 1, zlo, zhi)
+                self._forward_bounds(k + 1, node.zlo[k + 1], node.zhi[k + 1], node)
+
+    def _backward(self, node):
+        """Interval enclosure of ``W_L D_{L-1} ... W_{k+1}`` (the part above the current layer)."""
+        G, Gr = self.W[-1], None
+        for l in range(self.nh - 1, node.k, -1):
+            sm = self.smid[l][node.plo[l], node.phi[l]]
+            sr = self.srad[l][node.plo[l], node.phi[l]]
+            G, Gr = _scale_cols(G, Gr, sm, sr)
+            G, Gr = _mm(G, Gr, self.W[l], None)
+        return G, Gr
+
+    def _jacobian_enclosure(self, node):
+        if self.nh == 0:
+            return self.W[0], np.zeros_like(self.W[0])
+        G, Gr = self._backward(node)
+        k = node.k
+        sm = self.smid[k][node.plo[k], node.phi[k]]
+        sr = self.srad[k][node.plo[k], node.phi[k]]
+        G, Gr = _scale_cols(G, Gr, sm, sr)
+        return _mm(G, Gr, node.M, node.Mr)
+
+    def _bound(self, node):
+        J, Jr = self._jacobian_enclosure(node)
+        node.ub = _opnorm_upper(J, Jr, self.p)
+        return J, Jr
+
+    # ------------------------------------------------------------------ witnesses
+    def _float_pattern(self, x):
+        pattern, h = [], x
+        for l in range(self.nh):
+            z = self.W[l] @ h + self.b[l]
+            pc = np.searchsorted(self.bps[l], z, side="right")
+            pattern.append(pc)
+            h = self.slopes[l][pc] * z + self.icpts[l][pc]
+        return pattern
+
+    def _float_jac(self, pattern):
+        J = self.W[0]
+        for l in range(self.nh):
+            J = self.W[l + 1] @ (self.slopes[l][pattern[l]][:, None] * J)
+        return J
+
+    def _float_norm(self, J):
+        if self.p == 2:
+            return float(np.linalg.norm(J, 2))
+        return float(np.linalg.norm(J, 1 if self.p == 1 else np.inf))
+
+    def _try_witness(self, x, pattern=None, force=False):
+        """Verify ``x`` as an interior point of its region and raise the lower bound if it helps."""
+        if x is None:
+            return False
+        if self.box is not None:
+            x = np.clip(x, self.box[0], self.box[1])
+        if pattern is None:
+            pattern = self._float_pattern(x)
+        val = self._float_norm(self._float_jac(pattern))
+        if not force and val <= self.lower * (1 + 1e-13):
+            return False
+        self.stats["witness_checks"] += 1
+        if not self.exact.strictly_inside(x, pattern, self.box):
+            self.stats["witness_rejected"] += 1
+            return False
+        ball = opnorm_ball(self.exact.jacobian(pattern), self.p)
+        lo = arb_floor(ball)
+        if lo > self.lower:
+            self.lower, self.lower_ball = lo, ball
+            self.witness = (np.array(x, dtype=np.float64), [np.array(q) for q in pattern])
+            return True
+        return False
+
+    # ------------------------------------------------------------------ feasibility
+    def _farkas_rows(self, node):
+        neurons = [(l, i, node.plo[l][i], node.phi[l][i]) for (l, i) in node.split]
+        rows = self.exact.constraint_rows(node.plo, neurons)
+        # the same order as the LP rows: one or two rows per split neuron -> rebuild the hint map
+        if self.box is not None:
+            d = self.d
+            for j in range(d):
+                e = [fmpq(0)] * d
+                e[j] = fmpq(1)
+                rows.append((e, to_fmpq(self.box[1][j])))
+            for j in range(d):
+                e = [fmpq(0)] * d
+                e[j] = fmpq(-1)
+                rows.append((e, -to_fmpq(self.box[0][j])))
+        return rows
+
+    def _feasible(self, node):
+        """Decide a child's interior: True (point found), False (certified empty), None (unknown)."""
+        node.fresh = False
+        if node.A.shape[0] == 0:
+            return True
+        if node.x is not None:
+            row = node.A[-1] @ node.x - node.r[-1]
+            if row < -1e-9 * (1.0 + np.abs(node.A[-1]).sum() * np.abs(node.x).max() + abs(node.r[-1])):
+                return True
+        if self.all_feasible:
+            node.x = None
+            return True
+        self.stats["lps"] += 1
+        s, x, y = _chebyshev(node.A, node.r, self.box)
+        scale = 1.0 if self.box is None else float(np.max(self.box[1] - self.box[0]))
+        if s > 1e-10 * scale:
+            node.x = x
+            node.fresh = True
+            return True
+        node.x = None
+        if y is None:  # HiGHS failed or found the LP infeasible (a zero row with negative rhs)
+            y = np.ones(len(node.r) + 2 * self.d)
+        if self._certify_empty(node, y):
+            return False
+        return None
+
+    def _certify_empty(self, node, y):
+        # map LP row duals (rows in creation order) onto the exact rows (grouped per neuron)
+        rows = self._farkas_rows(node)
+        hint = np.zeros(len(rows))
+        pos = {}
+        t = 0
+        for (l, i) in node.split:
+            lo, hi = node.plo[l][i], node.phi[l][i]
+            if lo > 0:
+                pos[(l, i, "ge")] = t
+                t += 1
+            if hi < len(self.bps[l]):
+                pos[(l, i, "le")] = t
+                t += 1
+        for j, key in enumerate(node.keys):
+            if key in pos:
+                hint[pos[key]] += y[j]
+        hint[t:] = y[len(node.r):] if self.box is not None else 0.0
+        ok = verify_empty_interior(rows, hint)
+        self.stats["farkas_ok" if ok else "farkas_failed"] += 1
+        return ok
+
+    # ------------------------------------------------------------------ branching
+    def _children(self, node):
+        k = node.k
+        und = np.flatnonzero(node.plo[k] != node.phi[k])
+        G, Gr = self._backward(node)
+        width = self.srad[k][node.plo[k][und], node.phi[k][und]]
+        col = (np.abs(G[:, und]) + (0.0 if Gr is None else Gr[:, und])).sum(0)
+        row = np.abs(node.M[und]).sum(1)
+        i = int(und[np.argmax(width * col * row)])
+        lo, hi = int(node.plo[k][i]), int(node.phi[k][i])
+        mid = (lo + hi) // 2
+        t = self.bps[k][mid]
+        out = []
+        for side, (a, b) in (("le", (lo, mid)), ("ge", (mid + 1, hi))):
+            ch = _Node()
+            ch.k = k
+            ch.M, ch.Mr, ch.c, ch.cr = node.M, node.Mr, node.c, node.cr
+            ch.plo, ch.phi = list(node.plo), list(node.phi)
+            ch.plo[k] = node.plo[k].copy()
+            ch.phi[k] = node.phi[k].copy()
+            ch.plo[k][i], ch.phi[k][i] = a, b
+            ch.zlo, ch.zhi = node.zlo, node.zhi
+            arow = node.M[i] if side == "le" else -node.M[i]
+            rhs = (t - node.c[i]) if side == "le" else (node.c[i] - t)
+            ch.A = np.vstack([node.A, arow[None, :]])
+            ch.r = np.r_[node.r, rhs]
+            ch.keys = node.keys + [(k, i, side)]
+            ch.split = dict(node.split)
+            ch.split[(k, i)] = True
+            ch.x = node.x
+            ch.leaf = False
+            ch.ball = None
+            ch.checked = False
+            out.append(ch)
+        return out
+
+    # ------------------------------------------------------------------ main loop
+    def global_upper(self):
+        top = -self.heap[0][0] if self.heap else 0.0
+        unres = max((u for u, _ in self.unresolved), default=0.0)
+        return max(top, unres, self.closed_max, self.lower)
+
+    def _push(self, node):
+        if node.ub <= self.lower:
+            self.stats["pruned_by_bound"] += 1
+            self.closed_max = max(self.closed_max, self.lower)
+            return
+        heapq.heappush(self.heap, (-node.ub, node))
+
+    def _new_node(self, node):
+        """Feasibility, advancing, bounding and witnessing of a freshly created node."""
+        feas = self._feasible(node)
+        if feas is False:
+            return None
+        self._advance(node)
+        self._bound(node)
+        if feas is True and node.x is not None and node.fresh:
+            self._try_witness(node.x)
+        return node
+
+    def _close_leaf(self, node):
+        """Exact treatment of a leaf popped from the queue."""
+        pattern = node.plo
+        if node.ball is None:
+            self.stats["leaves"] += 1
+            node.ball = opnorm_ball(self.exact.jacobian(pattern), self.p)
+            node.ub = min(node.ub, arb_ceil(node.ball))
+            ok = False
+            if node.x is not None:
+                ok = self._leaf_witness(node)
+            node.checked = ok
+            if ok or node.ub > self.lower:
+                heapq.heappush(self.heap, (-node.ub, node))
+            return
+        if node.checked:
+            self.closed_max = max(self.closed_max, node.ub)
+        else:
+            reason = "no verified interior point" if node.x is not None else "emptiness not certified"
+            self.unresolved.append((node.ub, reason))
+
+    def _leaf_witness(self, node):
+        pattern = node.plo
+        if self.exact.strictly_inside(np.clip(node.x, *self.box) if self.box is not None else node.x,
+                                      pattern, self.box):
+            self._try_witness(node.x, pattern, force=True)
+            return True
+        rng = np.random.default_rng(0)
+        for _ in range(4):
+            x = node.x + rng.normal(size=self.d) * 1e-9 * (1 + np.abs(node.x).max())
+            if self.box is not None:
+                x = np.clip(x, *self.box)
+            if self.exact.strictly_inside(x, pattern, self.box):
+                node.x = x
+                self._try_witness(x, pattern, force=True)
+                return True
+        return False
+
+    def run(self, time_limit=None, node_limit=None):
+        """Search until the gap closes or a limit is hit; returns the status string."""
+        t0 = time.perf_counter()
+        root = self.root()
+        self._bound(root)
+        self._try_witness(root.x)
+        self.heap = []
+        heapq.heappush(self.heap, (-root.ub, root))
+        self.stats["nodes"] = 1
+        while self.heap:
+            gub = self.global_upper()
+            if gub - self.lower <= self.tol * gub:
+                return "converged"
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                return "time_limit"
+            if node_limit is not None and self.stats["nodes"] >= node_limit:
+                return "node_limit"
+            _, node = heapq.heappop(self.heap)
+            if node.ub <= self.lower:
+                self.closed_max = max(self.closed_max, self.lower)
+                continue
+            if node.leaf:
+                self._close_leaf(node)
+                continue
+            for ch in self._children(node):
+                self.stats["nodes"] += 1
+                ch = self._new_node(ch)
+                if ch is not None:
+                    self._push(ch)
+        gub = self.global_upper()
+        return "converged" if gub - self.lower <= self.tol * gub else "exhausted"
+
+
+def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_limit=None,
+                    **options):
+    """Exact Lipschitz constant of a piecewise-linear network, as a rigorous enclosure.
+
+    Parameters
+    ----------
+    net : certify.Network
+        Hidden activations must be piecewise linear (relu, leaky_relu, abs, hardtanh).
+    norm : {1, 2, numpy.inf, "l1", "l2", "linf"}
+        Same p-norm on inputs and outputs (operator norm of the Jacobian).
+    domain : None or (lo, hi)
+        Box with ``lo < hi`` in every coordinate, or ``None`` for all of R^d.
+    tol : float
+        Stop when ``upper - lower <= tol * upper``.
+    time_limit, node_limit : float, int, optional
+        Anytime limits: the enclosure reached so far is returned (``status`` says which limit).
+    **options
+        ``lp_feasibility`` (default True).
+
+    Returns
+    -------
+    certify.certificate.Certificate
+        ``method="exact"``; ``details`` holds the search statistics.
+    """
+    t0 = time.perf_counter()
+    p = normalize_norm(norm)
+    ws, bs, specs = network_arrays(net)
+    d = ws[0].shape[1]
+    box = normalize_domain(domain, d)
+    if box is not None and np.any(box[0] >= box[1]):
+        raise ParameterError("domain", domain, "a box with lo < hi in every coordinate",
+                             "a flat box has no interior; fix those inputs in the network instead")
+    if not (isinstance(tol, (int, float)) and tol >= 0 and math.isfinite(tol)):
+        raise ParameterError("tol", tol, "a finite number >= 0")
+    unknown = set(options) - {"lp_feasibility"}
+    if unknown:
+        raise ParameterError(sorted(unknown)[0], options[sorted(unknown)[0]], "lp_feasibility")
+    search = ExactSearch(ws, bs, specs, p, box, tol=tol, **options)
+    status = search.run(time_limit=time_limit, node_limit=node_limit)
+    upper = search.global_upper()
+    witness = None
+    if search.witness is not None:
+        x, pattern = search.witness
+        witness = Witness(kind="point", x=x, x2=None, value=search.lower,
+                          value_ball=str(search.lower_ball), pattern=None)
+    details = dict(search.stats)
+    details["unresolved"] = list(search.unresolved)
+    details["open_nodes"] = len(search.heap)
+    if search.witness is not None:
+        details["witness_pattern"] = tuple(tuple(int(v) for v in q) for q in search.witness[1])
+    return make_certificate(net, p, box, "exact", upper, witness, tol=tol, status=status,
+                            elapsed=time.perf_counter() - t0, details=details, rigorous=True)
