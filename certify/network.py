@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -312,7 +311,8 @@ class Network:
         ``Flatten`` before the first ``Linear``, and nested ``Sequential``.  Two ``Linear`` modules in a
         row get the identity activation between them.  The weights are converted exactly to float64
         (float32/float16/bfloat16 values are all float64 numbers), so the result is the mathematical
-        network that the PyTorch weights define.
+        network that the PyTorch weights define (a ``LeakyReLU`` slope is the Python float stored in
+        the module, not its float32 rounding).
 
         Notes
         -----
@@ -327,8 +327,12 @@ class Network:
             Any other module, an activation not preceded by a ``Linear``, or an activation after the
             last ``Linear`` (the output layer must be linear).
         """
-        import torch  # optional dependency, imported only here
-        from torch import nn
+        try:
+            import torch  # optional dependency, imported only here
+            from torch import nn
+        except ImportError as exc:
+            raise ImportError("Network.from_torch needs PyTorch, an optional extra: "
+                              "pip install 'lawrob[torch]'") from exc
 
         flat = []
 
