@@ -359,7 +359,7 @@ class Interval:
     # ---- derived quantities
     @property
     def mid(self) -> np.ndarray:
-        """A float point of each interval, near its centre (finite whenever possible)."""
+        """A float point of each interval, near its centre (finite whenever possible, always inside)."""
         return self.midrad()[0]
 
     @property
@@ -374,7 +374,8 @@ class Interval:
             m = 0.5 * lo + 0.5 * hi            # no overflow, unlike (lo + hi) / 2
             bad = ~np.isfinite(m)
             if bad.any():
-                m = np.where(bad, np.clip(0.0, lo, hi), m)
+                m = np.where(bad, 0.0, m)
+            m = np.clip(m, lo, hi)             # halving subnormals can land outside
             d = np.maximum(hi - m, m - lo)
             r = np.where(d == 0.0, 0.0, _up_pos(d))
         return m, r
@@ -505,8 +506,9 @@ class Interval:
 # ------------------------------------------------------------------------------- elementwise kernels
 
 def _mul_bounds(alo, ahi, blo, bhi):
+    corners = ((alo, blo), (alo, bhi), (ahi, blo), (ahi, bhi))
     with np.errstate(all="ignore"):
-        p = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+        p = [x * y for x, y in corners]
         # 0 * inf gives NaN; a zero endpoint times an unbounded one contributes 0 (the operands are
         # real numbers), and fmin/fmax return that corner's partner, which already bounds it
         lo = np.fmin(np.fmin(p[0], p[1]), np.fmin(p[2], p[3]))
@@ -514,7 +516,17 @@ def _mul_bounds(alo, ahi, blo, bhi):
         if np.isnan(lo).any():      # every corner was 0 * inf: the product is exactly 0
             lo = np.where(np.isnan(lo), 0.0, lo)
             hi = np.where(np.isnan(hi), 0.0, hi)
-        return _broadcast(_down(lo), _up(hi))
+        lo_r, hi_r = _down(lo), _up(hi)
+        zero_lo, zero_hi = lo == 0.0, hi == 0.0
+        if zero_lo.any() or zero_hi.any():
+            # a zero corner is exact unless it underflowed (both factors nonzero); then a zero
+            # extreme needs no widening, since every other corner's rounding kept its sign
+            under = np.zeros(np.shape(lo), dtype=bool)
+            for (x, y), q in zip(corners, p):
+                under |= (q == 0.0) & (x != 0.0) & (y != 0.0)
+            lo_r = np.where(zero_lo & ~under, 0.0, lo_r)
+            hi_r = np.where(zero_hi & ~under, 0.0, hi_r)
+        return _broadcast(lo_r, hi_r)
 
 
 def _pow_nonneg(x: np.ndarray, n: int, upward: bool) -> np.ndarray:
