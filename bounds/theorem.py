@@ -1,0 +1,540 @@
+"""The theorem record: statement, provenance, hypotheses and lower bound.
+
+A :class:`Theorem` is a frozen record. Its lower bound is a SymPy expression
+whose every constant is explicit; it is evaluated
+
+* in mpmath at any precision (:meth:`Theorem.lower_bound`), after validating
+  the parameters and checking the hypotheses, and
+* in NumPy, vectorized over broadcast arrays (:meth:`Theorem.evaluate`), with
+  NaN *and a mask* wherever a hypothesis fails.
+
+Hypotheses are SymPy inequalities ``lhs <= rhs`` (or ``<``) in the parameters,
+so that the same statement is checked in both paths and printed in the docs.
+Assumptions that no number can check (``mu is c-isoperimetric``) are listed
+in :attr:`Theorem.assumptions` and reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Mapping
+
+import mpmath
+import numpy as np
+import sympy
+
+from .errors import (HypothesisError, NotEvaluableError, ParameterError,
+                     UnknownParameterError)
+from .params import Parameter
+
+__all__ = ["Status", "Citation", "Hypothesis", "HypothesisResult", "BoundValue",
+           "SolveResult", "Theorem"]
+
+#: Guard digits used when checking hypotheses and solving, on top of the
+#: requested precision, so that a check is never decided by rounding noise.
+GUARD_DIGITS = 10
+
+
+class Status(str, enum.Enum):
+    """Provenance of an entry (see ``docs/conventions.md``)."""
+
+    STATED = "stated"          # statement and constants read in the source text
+    DERIVED = "derived"        # explicit constants derived by us, proved in docs/proofs/
+    CONJECTURE = "conjecture"  # open; never evaluated as a bound
+    WITHDRAWN = "withdrawn"    # claimed then withdrawn; never evaluated
+
+    def __str__(self):
+        return self.value
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a statement comes from, and which text of it was checked."""
+
+    authors: str
+    title: str
+    venue: str
+    year: int
+    arxiv: str | None = None
+    theorem: str | None = None
+    version_checked: str | None = None
+    note: str | None = None
+
+    def __str__(self):
+        s = f"{self.authors}, {self.title}, {self.venue} {self.year}"
+        if self.arxiv:
+            s += f", arXiv:{self.arxiv}"
+        if self.theorem:
+            s += f", {self.theorem}"
+        if self.version_checked:
+            s += f" (text checked: {self.version_checked})"
+        return s
+
+
+@dataclass(frozen=True)
+class HypothesisResult:
+    """Outcome of one hypothesis at given parameters.
+
+    ``lhs`` and ``rhs`` are the computed sides (mpmath numbers), so a failed
+    check says by how much it fails.
+    """
+
+    name: str
+    holds: bool
+    lhs: object
+    rhs: object
+    relation: str
+    description: str
+
+    def __bool__(self):
+        return bool(self.holds)
+
+    def __str__(self):
+        verdict = "holds" if self.holds else "FAILS"
+        return (f"{self.name} [{self.description}]: "
+                f"{mpmath.nstr(self.lhs, 8)} {self.relation} {mpmath.nstr(self.rhs, 8)} {verdict}")
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A named hypothesis ``lhs <= rhs`` (``strict``: ``lhs < rhs``).
+
+    Both sides are SymPy expressions in the theorem's parameter symbols.
+    """
+
+    name: str
+    description: str
+    lhs: sympy.Expr
+    rhs: sympy.Expr
+    strict: bool = False
+
+    @property
+    def relation(self) -> str:
+        return "<" if self.strict else "<="
+
+    def as_relational(self) -> sympy.Rel:
+        return (sympy.StrictLessThan if self.strict else sympy.LessThan)(
+            self.lhs, self.rhs, evaluate=False)
+
+    def latex(self) -> str:
+        return sympy.latex(self.as_relational())
+
+    @cached_property
+    def _mp(self) -> tuple[Callable, Callable, tuple]:
+        syms = tuple(sorted((self.lhs.free_symbols | self.rhs.free_symbols), key=str))
+        return (sympy.lambdify(syms, self.lhs, modules="mpmath"),
+                sympy.lambdify(syms, self.rhs, modules="mpmath"), syms)
+
+    @cached_property
+    def _np(self) -> tuple[Callable, Callable, tuple]:
+        syms = tuple(sorted((self.lhs.free_symbols | self.rhs.free_symbols), key=str))
+        return (sympy.lambdify(syms, _stable(self.lhs), modules="numpy"),
+                sympy.lambdify(syms, _stable(self.rhs), modules="numpy"), syms)
+
+    def check(self, values: Mapping[str, object]) -> HypothesisResult:
+        """Decide the hypothesis in mpmath at the working precision."""
+        flhs, frhs, syms = self._mp
+        args = [values[s.name] for s in syms]
+        lhs, rhs = flhs(*args), frhs(*args)
+        holds = bool(lhs < rhs) if self.strict else bool(lhs <= rhs)
+        return HypothesisResult(self.name, holds, lhs, rhs, self.relation, self.description)
+
+    def check_array(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Vectorized check: a boolean array (True where the hypothesis holds)."""
+        flhs, frhs, syms = self._np
+        args = [arrays[s.name] for s in syms]
+        with np.errstate(all="ignore"):
+            lhs, rhs = flhs(*args), frhs(*args)
+        return np.asarray(lhs < rhs if self.strict else lhs <= rhs)
+
+
+class BoundValue(mpmath.mpf):
+    """An mpmath number that remembers what it guarantees.
+
+    Behaves as an ``mpf`` in arithmetic (results of arithmetic are plain
+    ``mpf``); carries the theorem id, whether the theorem's hypotheses hold
+    at the parameters, and the failed hypotheses when evaluated with
+    ``check=False``.
+    """
+
+    __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee")
+
+    def __new__(cls, value, theorem_id: str, within_hypotheses: bool,
+                failed: tuple = (), guarantee: str = ""):
+        self = mpmath.mpf.__new__(cls, value)
+        self.theorem_id = theorem_id
+        self.within_hypotheses = within_hypotheses
+        self.failed = tuple(failed)
+        self.guarantee = guarantee
+        return self
+
+    def __repr__(self):
+        tag = "" if self.within_hypotheses else ", OUTSIDE HYPOTHESES"
+        return f"BoundValue({mpmath.nstr(self, mpmath.mp.dps)}, {self.theorem_id}{tag})"
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Solution of ``bound(unknown) = lip`` for one parameter.
+
+    Attributes
+    ----------
+    unknown : str
+    value : mpmath.mpf
+        The extreme admissible value: the smallest (``direction='min'``) or
+        largest (``'max'``) value of ``unknown`` for which the bound does not
+        exceed ``lip``, rounded inward to an integer for integer parameters.
+    direction : str
+        ``'min'`` or ``'max'``.
+    exact : bool
+        True when SymPy inverted the bound in closed form (``solution`` holds
+        the formula); False for a certified numerical bracket.
+    bracket : tuple
+        ``(lo, hi)`` containing the real root.
+    solution : sympy.Expr or None
+    hypotheses : list of HypothesisResult
+        The hypotheses at ``value``.
+    """
+
+    unknown: str
+    value: object
+    direction: str
+    exact: bool
+    bracket: tuple
+    solution: object
+    lip: object
+    hypotheses: list
+
+    @property
+    def within_hypotheses(self) -> bool:
+        return all(self.hypotheses)
+
+
+def _stable(expr: sympy.Expr) -> sympy.Expr:
+    """Rewrite ``log(a*b/c)`` as ``log a + log b - log c`` for the float path.
+
+    The product inside a log can overflow in float64 (``J = R (WQp)^D``) while
+    the log itself is moderate; expanding keeps the vectorized path finite.
+    """
+    return sympy.expand_log(expr, force=True)
+
+
+@dataclass(frozen=True)
+class Theorem:
+    """A law-of-robustness statement with an explicit lower bound on ``Lip(f)``.
+
+    Parameters
+    ----------
+    id : str
+        Stable identifier (part of the public API).
+    title : str
+    citation : Citation
+    status : Status
+    parameters : tuple of Parameter
+    expr : sympy.Expr or None
+        The lower bound on the Lipschitz constant, all constants explicit.
+        ``None`` only for withdrawn entries.
+    hypothesis_list : tuple of Hypothesis
+        Checked hypotheses.
+    assumptions : tuple of str
+        Hypotheses that are not checkable from the parameters (stated, listed
+        in results and docs).
+    conclusion : str
+        The statement in words (what holds, with which probability, for which f).
+    lipschitz_domain : str
+        Where the Lipschitz constant is meant: ``"global"`` (all of R^d),
+        ``"support"`` (the data distribution's support), ``"sphere"``,
+        ``"unit_ball"``.
+    norm : str
+        Norm of the Lipschitz constant (``"l2"`` throughout the catalogue).
+    notes : str
+    refusal : str
+        Why a conjecture/withdrawn entry is not evaluated.
+    """
+
+    id: str
+    title: str
+    citation: Citation
+    status: Status
+    parameters: tuple[Parameter, ...]
+    expr: sympy.Expr | None
+    hypothesis_list: tuple[Hypothesis, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    conclusion: str = ""
+    lipschitz_domain: str = "global"
+    norm: str = "l2"
+    notes: str = ""
+    refusal: str = ""
+
+    # -- metadata ---------------------------------------------------------
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise UnknownParameterError(name, self.parameter_names)
+
+    @property
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        return {p.name: p.symbol for p in self.parameters}
+
+    @property
+    def evaluable(self) -> bool:
+        return self.status in (Status.STATED, Status.DERIVED) and self.expr is not None
+
+    def latex(self) -> str:
+        r"""The bound as a LaTeX inequality ``\operatorname{Lip}(f) \geq ...``."""
+        if self.expr is None:
+            return ""
+        return r"\operatorname{Lip}(f) \geq " + sympy.latex(self.expr)
+
+    def __str__(self):
+        return f"{self.id} ({self.status}): {self.title}"
+
+    # -- validation -------------------------------------------------------
+    def _refuse_if_not_evaluable(self):
+        if not self.evaluable:
+            raise NotEvaluableError(self.id, str(self.status),
+                                    self.refusal or "no proved bound")
+
+    def _complete(self, params: Mapping[str, object]) -> dict[str, object]:
+        known = self.parameter_names
+        for name in params:
+            if name not in known:
+                raise UnknownParameterError(name, known)
+        out = {}
+        for p in self.parameters:
+            if p.name in params:
+                out[p.name] = params[p.name]
+            elif p.default is not None:
+                out[p.name] = p.default
+            else:
+                raise ParameterError(p.name, None, p.domain_str(), "required parameter missing")
+        return out
+
+    def validate(self, **params) -> dict[str, mpmath.mpf]:
+        """Validate scalar parameters; return them as mpmath numbers."""
+        full = self._complete(params)
+        return {p.name: p.validate(full[p.name]) for p in self.parameters}
+
+    # -- scalar path ------------------------------------------------------
+    def hypotheses(self, **params) -> list[HypothesisResult]:
+        """Check every hypothesis at the given parameters.
+
+        Returns the list of results (each truthy when it holds) with the
+        computed quantities; parameters are validated first.
+        """
+        with mpmath.workdps(max(mpmath.mp.dps, 15) + GUARD_DIGITS):
+            values = self.validate(**params)
+            return [h.check(values) for h in self.hypothesis_list]
+
+    @cached_property
+    def _mp_fn(self) -> Callable:
+        syms = [p.symbol for p in self.parameters]
+        return sympy.lambdify(syms, self.expr, modules="mpmath")
+
+    def lower_bound(self, *, precision: int | None = None, check: bool = True,
+                    **params) -> BoundValue:
+        """The lower bound on ``Lip(f)``, as an mpmath number.
+
+        Parameters
+        ----------
+        precision : int, optional
+            Decimal digits of the evaluation (default: mpmath's ``mp.dps``).
+        check : bool
+            If True (default) a failed hypothesis raises
+            :class:`~bounds.errors.HypothesisError`; if False the value is
+            returned with ``within_hypotheses=False`` and the failures.
+        **params
+            The theorem's parameters, by name.
+
+        Returns
+        -------
+        BoundValue
+        """
+        self._refuse_if_not_evaluable()
+        dps = int(precision) if precision is not None else mpmath.mp.dps
+        if dps < 1:
+            raise ParameterError("precision", precision, "integers >= 1")
+        with mpmath.workdps(dps + GUARD_DIGITS):
+            values = self.validate(**params)
+            results = [h.check(values) for h in self.hypothesis_list]
+            failed = [r for r in results if not r.holds]
+            if failed and check:
+                raise HypothesisError(self.id, failed)
+            value = self._mp_fn(*(values[p.name] for p in self.parameters))
+        with mpmath.workdps(dps):
+            return BoundValue(+value, self.id, not failed, failed, self.conclusion)
+
+    # -- vectorized path --------------------------------------------------
+    @cached_property
+    def _np_fn(self) -> Callable:
+        syms = [p.symbol for p in self.parameters]
+        return sympy.lambdify(syms, _stable(self.expr), modules="numpy")
+
+    def evaluate(self, **arrays) -> np.ma.MaskedArray:
+        """Vectorized lower bound over broadcast parameter arrays.
+
+        Returns a ``numpy.ma.MaskedArray`` of float64: entries where a
+        hypothesis fails are NaN in ``.data`` and masked (``.mask`` True).
+        Domain violations (``eps >= 1``, NaN, non-integer ``n``) raise
+        :class:`~bounds.errors.ParameterError` naming the first bad entry.
+        """
+        self._refuse_if_not_evaluable()
+        full = self._complete(arrays)
+        vals = {p.name: p.validate_array(full[p.name]) for p in self.parameters}
+        b = np.broadcast_arrays(*vals.values())
+        vals = dict(zip(vals, b))
+        ok = np.ones(b[0].shape, dtype=bool) if b else np.ones((), bool)
+        for h in self.hypothesis_list:
+            ok &= h.check_array(vals)
+        with np.errstate(all="ignore"):
+            out = np.asarray(self._np_fn(*(vals[p.name] for p in self.parameters)),
+                             dtype=np.float64)
+        out = np.broadcast_to(out, ok.shape).copy()
+        out[~ok] = np.nan
+        if np.isnan(out[ok]).any() or np.isinf(out[ok]).any():
+            # a non-finite value where the hypotheses hold is a bug, never a result
+            raise FloatingPointError(f"{self.id}: non-finite value inside the hypotheses")
+        return np.ma.MaskedArray(out, mask=~ok)
+
+    # -- inversion --------------------------------------------------------
+    def solve(self, unknown: str, *, lip, precision: int | None = None, **params) -> SolveResult:
+        """Extreme value of one parameter at which the bound reaches ``lip``.
+
+        The bound is monotone in each of its parameters. If it decreases in
+        ``unknown`` (e.g. ``p``), the answer is the *smallest* value for which
+        the bound is ``<= lip``: below it, no fit with ``Lip(f) <= lip`` is
+        possible. If it increases (e.g. ``n``), it is the *largest* such value.
+
+        Closed form when SymPy can invert the bound; otherwise a bracket
+        certified by evaluating the bound at both ends at raised precision.
+        For integer parameters the value is rounded to the nearest admissible
+        integer and checked at that integer.
+        """
+        self._refuse_if_not_evaluable()
+        par = self.parameter(unknown)
+        others = {k: v for k, v in params.items()}
+        if unknown in others:
+            raise ParameterError(unknown, others[unknown], "omitted (it is the unknown)")
+        dps = int(precision) if precision is not None else mpmath.mp.dps
+        lip_p = Parameter("lip", "target Lipschitz level", low=0.0)
+        with mpmath.workdps(dps + GUARD_DIGITS):
+            L = lip_p.validate(lip)
+            fixed = {k: v for k, v in self._complete({**others, unknown: _placeholder(par)}).items()
+                     if k != unknown}
+            fixed = {k: self.parameter(k).validate(v) for k, v in fixed.items()}
+            x = par.symbol
+            subs_expr = self.expr.subs({self.symbols[k]: sympy.Float(v, dps + GUARD_DIGITS)
+                                        for k, v in fixed.items()})
+            f = sympy.lambdify(x, subs_expr, modules="mpmath")
+            direction = self._direction(unknown, f, par)
+            solution, root, bracket = self._invert(x, unknown, fixed, L, f, par)
+            exact = solution is not None
+            value = root
+            if par.integer:
+                value = mpmath.ceil(root) if direction == "min" else mpmath.floor(root)
+                # guard against a closed form landing one ulp on the wrong side
+                if direction == "min" and f(value) > L:
+                    value += 1
+                if direction == "max" and f(value) > L:
+                    value -= 1
+            hyps = [h.check({**fixed, unknown: value}) for h in self.hypothesis_list] \
+                if par._in_domain(value) else []
+        with mpmath.workdps(dps):
+            return SolveResult(unknown, +value, direction, exact,
+                               tuple(+b for b in bracket), solution, L, hyps)
+
+    def _direction(self, unknown, f, par) -> str:
+        a = par.low if not math.isinf(par.low) else -1e6
+        b = par.high if not math.isinf(par.high) else 1e6
+        lo, hi = (a + (b - a) * 0.25, a + (b - a) * 0.5) if not math.isinf(par.high) \
+            else (max(a, 0) + 2, max(a, 0) + 4)
+        return "min" if f(mpmath.mpf(hi)) < f(mpmath.mpf(lo)) else "max"
+
+    def closed_form(self, unknown: str) -> sympy.Expr | None:
+        """The bound solved for ``unknown`` in closed form, or None.
+
+        The result is an expression in the other parameters and the symbol
+        ``lip``; ``None`` when SymPy finds no unique real positive inverse,
+        or when the unknown sits inside a log/exp (``sympy.solve`` can then
+        run for minutes, and the numerical bracket is as good).
+        """
+        cache = self.__dict__.setdefault("_closed_forms", {})
+        if unknown not in cache:
+            x = self.parameter(unknown).symbol
+            lip = sympy.Symbol("lip", positive=True)
+            transcendental = any(x in a.free_symbols
+                                 for a in self.expr.atoms(sympy.log, sympy.exp))
+            sol = None
+            if not transcendental:
+                # solve over the positive reals: an integer-assumed symbol
+                # would make SymPy drop every non-integer root
+                t = sympy.Dummy(x.name, positive=True)
+                try:
+                    sols = sympy.solve(sympy.Eq(self.expr.subs(x, t), lip), t,
+                                         check=False, simplify=False)
+                except (NotImplementedError, TypeError, ValueError):
+                    sols = []
+                if len(sols) == 1:
+                    # SymPy merges logs into huge powers; expanding them is readable and stable
+                    sol = sympy.expand_log(sols[0], force=True)
+            cache[unknown] = sol
+        return cache[unknown]
+
+    def _invert(self, x, unknown, fixed, L, f, par):
+        sol = self.closed_form(unknown)
+        if sol is not None:
+            subs = {self.symbols[k]: sympy.Float(v, mpmath.mp.dps) for k, v in fixed.items()}
+            subs[sympy.Symbol("lip", positive=True)] = sympy.Float(L, mpmath.mp.dps)
+            try:
+                v = mpmath.mpf(sympy.Float(sol.subs(subs), mpmath.mp.dps))
+            except (TypeError, ValueError):
+                v = None
+            # the closed form is trusted only after it is checked numerically
+            if v is not None and par._in_domain(v) and mpmath.almosteq(
+                    f(v), L, rel_eps=mpmath.mpf(10) ** (-mpmath.mp.dps + GUARD_DIGITS)):
+                return sol, v, (v, v)
+        root, bracket = self._bisect(f, L, par)
+        return None, root, bracket
+
+    def _bisect(self, f, L, par):
+        lo = mpmath.mpf(par.low) if not math.isinf(par.low) else mpmath.mpf(-1)
+        if par.low_open and not math.isinf(par.low):
+            lo = lo + mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(1, abs(lo))
+        hi = mpmath.mpf(par.high) if not math.isinf(par.high) else mpmath.mpf(2)
+        if math.isinf(par.high):
+            while (f(hi) - L) * (f(lo) - L) > 0 and hi < mpmath.mpf(10) ** 300:
+                hi *= 16
+        else:
+            hi = hi - mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(1, abs(hi))
+        glo, ghi = f(lo) - L, f(hi) - L
+        if glo * ghi > 0:
+            raise ParameterError("lip", L, "a level the bound crosses on the domain of the unknown",
+                                 f"bound ranges over [{mpmath.nstr(min(glo, ghi) + L, 6)}, "
+                                 f"{mpmath.nstr(max(glo, ghi) + L, 6)}]")
+        for _ in range(4 * mpmath.mp.prec):
+            mid = (lo + hi) / 2
+            if mid == lo or mid == hi:
+                break
+            gm = f(mid) - L
+            if gm * glo > 0:
+                lo, glo = mid, gm
+            else:
+                hi, ghi = mid, gm
+        # return the end of the bracket on the admissible side (bound <= lip)
+        return (hi if glo > 0 else lo), (lo, hi)
+
+
+def _placeholder(par: Parameter):
+    """A valid value for the unknown so that ``_complete`` does not complain."""
+    if not math.isinf(par.low):
+        return par.low + (1 if par.integer or math.isinf(par.high) else (par.high - par.low) / 2)
+    return 1
