@@ -32,7 +32,7 @@ from .errors import (HypothesisError, NotEvaluableError, ParameterError,
 from .params import Parameter
 
 __all__ = ["Status", "Citation", "Hypothesis", "HypothesisResult", "BoundValue",
-           "SolveResult", "Theorem"]
+           "SolveResult", "DataBound", "Theorem"]
 
 #: Guard digits used when checking hypotheses and solving, on top of the
 #: requested precision, so that a check is never decided by rounding noise.
@@ -214,6 +214,45 @@ class SolveResult:
         return all(self.hypotheses)
 
 
+@dataclass(frozen=True)
+class DataBound:
+    """A data-dependent lower bound on ``Lip(f)`` computed from a sample.
+
+    Attributes
+    ----------
+    value : mpmath.mpf
+        The bound. When ``rigorous`` is True it is rounded *down* (computed in
+        exact or ball arithmetic from the float data), so it never exceeds the
+        mathematical value of the formula on this data.
+    theorem_id : str
+    method : str
+        How it was computed (e.g. ``"arb pairwise quotients"``).
+    rigorous : bool
+    quantities : dict
+        The computed data quantities entering the formula (``n_plus``,
+        ``ky_fan_sum``, witnesses such as the maximizing pair...).
+    within_hypotheses : bool
+    failed : tuple of HypothesisResult
+    guarantee : str
+        What the number guarantees, in words.
+    """
+
+    value: object
+    theorem_id: str
+    method: str
+    rigorous: bool
+    quantities: dict = field(default_factory=dict)
+    within_hypotheses: bool = True
+    failed: tuple = ()
+    guarantee: str = ""
+
+    def __float__(self):
+        # round down, so that the float is still a valid lower bound
+        v = mpmath.mpf(self.value)
+        f = float(v)
+        return float(np.nextafter(f, -np.inf)) if f > v else f
+
+
 def _stable(expr: sympy.Expr) -> sympy.Expr:
     """Rewrite ``log(a*b/c)`` as ``log a + log b - log c`` for the float path.
 
@@ -254,6 +293,9 @@ class Theorem:
     notes : str
     refusal : str
         Why a conjecture/withdrawn entry is not evaluated.
+    data_fn : callable, optional
+        For data-dependent entries: ``data_fn(theorem, X, y, **kw) -> DataBound``,
+        exposed as :meth:`from_data`.
     """
 
     id: str
@@ -269,6 +311,7 @@ class Theorem:
     norm: str = "l2"
     notes: str = ""
     refusal: str = ""
+    data_fn: Callable | None = field(default=None, compare=False, repr=False)
 
     # -- metadata ---------------------------------------------------------
     @property
@@ -404,6 +447,18 @@ class Theorem:
             # a non-finite value where the hypotheses hold is a bug, never a result
             raise FloatingPointError(f"{self.id}: non-finite value inside the hypotheses")
         return np.ma.MaskedArray(out, mask=~ok)
+
+    # -- data-dependent form ----------------------------------------------
+    def from_data(self, X, y, **kwargs) -> DataBound:
+        """The bound that holds for the given sample ``X`` (n x d), ``y`` (n,).
+
+        Only for entries with a data-dependent form (``data_fn``).
+        """
+        if self.data_fn is None:
+            raise NotEvaluableError(self.id, str(self.status), "this entry has no data-dependent form")
+        if self.status in (Status.CONJECTURE, Status.WITHDRAWN):
+            self._refuse_if_not_evaluable()
+        return self.data_fn(self, X, y, **kwargs)
 
     # -- inversion --------------------------------------------------------
     def solve(self, unknown: str, *, lip, precision: int | None = None, **params) -> SolveResult:
