@@ -220,12 +220,11 @@ class Activation:
             bps, slopes = self._pwl_data()
             return np.asarray(slopes)[np.searchsorted(np.asarray(bps), z, side="right")]
         n, p = self.name, self.param
-        if n == "tanh":
-            t = np.tanh(z)
-            return 1.0 - t * t
-        if n == "sigmoid":
-            s = expit(z)
-            return s * (1.0 - s)
+        with np.errstate(over="ignore"):
+            if n == "tanh":              # 1 - tanh^2 would cancel for large |z|
+                return 1.0 / np.cosh(z) ** 2
+            if n == "sigmoid":
+                return expit(z) * expit(-z)
         if n == "softplus":
             return expit(z)
         return p * z ** (p - 1)

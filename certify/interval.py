@@ -719,7 +719,8 @@ def matmul(a, b) -> Interval:
     mA, rA = (alo, None) if a_point else Interval._new(alo, ahi).midrad()
     mB, rB = (blo, None) if b_point else Interval._new(blo, bhi).midrad()
     try:
-        c = mA @ mB
+        with np.errstate(all="ignore"):
+            c = mA @ mB
     except ValueError:
         raise ShapeError(f"matmul: shapes {mA.shape} and {mB.shape} are not aligned") from None
     k = mA.shape[-1]
