@@ -1,0 +1,125 @@
+"""Entry point: :func:`lipschitz` validates the request and dispatches to a certification method.
+
+Methods are registered in :data:`METHODS` under their public names.  Every method is a callable
+
+``fn(net, norm, domain, *, tol, time_limit, node_limit, **options) -> Certificate``
+
+receiving the canonical norm (``1``, ``2`` or ``math.inf``) and the normalised domain (``None`` or
+a pair of float arrays, see :func:`certify.certificate.normalize_domain`).  The dispatcher records
+the total wall-clock time in ``Certificate.elapsed``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+from bounds.errors import ParameterError
+
+from .certificate import Certificate, normalize_domain, normalize_norm
+from .naive import naive_lipschitz
+from .branch_and_bound import interval_lipschitz
+from .sdp import sdp_lipschitz, slope_restricted
+
+__all__ = ["lipschitz", "METHODS", "choose_method"]
+
+#: public method name -> implementation
+METHODS = {
+    "naive": naive_lipschitz,
+    "interval": interval_lipschitz,
+    "sdp": sdp_lipschitz,
+}
+
+try:  # the exact piecewise-linear method lives in its own module (optional until it exists)
+    from .exact import exact_lipschitz
+except ImportError:  # pragma: no cover - depends on the state of the repository
+    exact_lipschitz = None
+else:
+    METHODS["exact"] = exact_lipschitz
+
+
+def choose_method(net, norm, domain) -> str:
+    """The method ``method="auto"`` picks.
+
+    Exact for piecewise-linear networks when that method is available; otherwise interval
+    branch and bound on a box; otherwise LipSDP for the global l2 constant of a slope-restricted
+    network; otherwise the naive product.
+    """
+    if "exact" in METHODS and getattr(net, "piecewise_linear", False):
+        return "exact"
+    if domain is not None:
+        return "interval"
+    if norm == 2 and slope_restricted(net):
+        return "sdp"
+    return "naive"
+
+
+def _check_positive(name, value, allow_none=True):
+    if value is None and allow_none:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(name, value, "a positive number or None") from None
+    if not (v > 0) or math.isnan(v):
+        raise ParameterError(name, value, "a positive number or None")
+    return v
+
+
+def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=None,
+              node_limit=None, **options) -> Certificate:
+    """Certified enclosure of the Lipschitz constant of a network.
+
+    Parameters
+    ----------
+    net : certify.Network
+    norm : {1, 2, numpy.inf, "l1", "l2", "linf", "inf"}
+        The same p-norm is used on inputs and outputs, so for vector outputs the constant is the
+        induced operator norm ``sup ||J_f(x)||_{p->p}`` (on a convex domain).
+    domain : None or (lo, hi)
+        ``None`` for all of R^d, or a box whose ends are scalars or arrays broadcast to d.
+    method : {"auto", "naive", "interval", "sdp", "exact"}
+    tol : float
+        Relative tolerance: stop once ``upper - lower <= tol * upper``.
+    time_limit : float, optional
+        Seconds; anytime methods return their best enclosure with ``status="time_limit"``.
+    node_limit : int, optional
+        Branch-and-bound node budget.
+    **options
+        Passed to the method.
+
+    Returns
+    -------
+    Certificate
+
+    Raises
+    ------
+    ParameterError
+        Unsupported norm or method, invalid box, invalid tolerance or limits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from certify import Network, lipschitz
+    >>> net = Network.from_arrays([np.array([[1.0], [-1.0]]), np.array([[1.0, -1.0]])],
+    ...                           [np.array([0.0, -1.0]), np.array([0.0])], "relu")
+    >>> cert = lipschitz(net, norm=2, method="naive")
+    >>> cert.upper >= 1.0 and cert.rigorous
+    True
+    """
+    p = normalize_norm(norm)
+    dom = normalize_domain(domain, int(net.input_dim))
+    tol = _check_positive("tol", tol, allow_none=False)
+    time_limit = _check_positive("time_limit", time_limit)
+    if node_limit is not None:
+        if isinstance(node_limit, bool) or not float(node_limit).is_integer() or node_limit < 1:
+            raise ParameterError("node_limit", node_limit, "a positive integer or None")
+        node_limit = int(node_limit)
+    if not isinstance(method, str) or (method != "auto" and method not in METHODS):
+        raise ParameterError("method", method, "one of " + ", ".join(["auto", *METHODS]))
+    name = choose_method(net, p, dom) if method == "auto" else method
+    t0 = time.perf_counter()
+    cert = METHODS[name](net, p, dom, tol=tol, time_limit=time_limit, node_limit=node_limit,
+                         **options)
+    return dataclasses.replace(cert, elapsed=time.perf_counter() - t0)

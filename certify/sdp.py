@@ -1,0 +1,403 @@
+"""LipSDP-Neuron (Fazlyab et al., 2019) with a rigorous a-posteriori check of the certificate.
+
+For a network whose hidden activations are slope-restricted in ``[alpha_i, beta_i]``, every
+feasible point ``(rho, T_1, ..., T_{L-1})`` (``T_i`` diagonal, nonnegative) of the linear matrix
+inequality ``M(rho, T) <= 0`` proves ``Lip_2(f) <= sqrt(rho)`` on all of R^d.  ``M`` is the
+block-tridiagonal matrix derived in ``docs/methods/sdp.md``:
+
+* ``M[0,0] = -rho I - 2 alpha_1 beta_1 W_1^T T_1 W_1``
+* ``M[i,i] = -2 T_i - 2 alpha_{i+1} beta_{i+1} W_{i+1}^T T_{i+1} W_{i+1}``  (1 <= i <= L-2)
+* ``M[L-1,L-1] = -2 T_{L-1} + W_L^T W_L``
+* ``M[i-1,i] = M[i,i-1]^T = (alpha_i + beta_i) W_i^T T_i``  (1 <= i <= L-1)
+
+The SDP is solved in floating point (cvxpy + Clarabel); its answer is *not* trusted.  Instead:
+
+1. the multipliers are clipped to ``T >= 0`` and the smallest ``rho`` feasible for *these*
+   multipliers is recomputed by a Schur complement, ``rho(T) = lambda_max(B^T D^{-1} B - C)``;
+2. ``L = sqrt(rho(T)) (1 + delta)`` is rounded to a float, and ``-M(L^2, T) >= 0`` is proved in
+   Arb ball arithmetic: with a float Cholesky factor ``R`` of ``-M - s I``, the residual
+   ``E = -M - s I - R^T R`` is enclosed in Arb and ``||E||_inf <= s`` implies
+   ``-M >= R^T R + (s - ||E||) I >= 0``;
+3. on failure ``delta`` grows (repair by inflating ``L``), and if the multipliers themselves are
+   not strictly feasible the SDP is re-solved with a larger margin.
+
+Only a value that passed step 2 is ever reported.  :func:`verify_sdp` (registered as the
+``"sdp"`` verifier) repeats step 2 from the stored multipliers, independently of the solve.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import flint
+import numpy as np
+
+from bounds.errors import ParameterError
+
+from .certificate import make_certificate, register_verifier
+from .lower import lower_bound
+from .witness import _to_arb_mat, arb_ceil
+
+__all__ = ["sdp_lipschitz", "slope_restricted", "lipsdp_matrix_float", "check_lmi",
+           "verify_sdp", "SDPError"]
+
+
+class SDPError(RuntimeError):
+    """The SDP could not be solved or its answer could not be turned into a checked certificate."""
+
+
+def _slopes(net):
+    out = []
+    for i, act in enumerate(net.activations):
+        sb = act.slope_bounds
+        if sb is None:
+            return None
+        a, b = float(sb[0]), float(sb[1])
+        out.append((a, b))
+    return out
+
+
+def slope_restricted(net) -> bool:
+    """Whether every hidden activation has known slope bounds ``[alpha, beta]``."""
+    return _slopes(net) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# the LMI
+# ---------------------------------------------------------------------------------------------
+
+def _blocks(net, ts, slopes, lib):
+    """Block entries of M without the ``-rho I`` term, in a given arithmetic.
+
+    ``lib`` provides ``diag_right(W, t)`` (W^T diag t), ``gram(W, t)`` (W^T diag t W),
+    ``scale(c, X)``, ``add``, ``wtw(W)``, ``diag(t)`` and the scalar coefficient maps ``plus(a, b)``
+    and ``times(c, a, b)`` for that arithmetic (in Arb the coefficients ``alpha + beta`` and
+    ``-2 alpha beta`` must not be rounded).
+    """
+    ws = net.weights
+    L = len(ws)
+    diag, off = {}, {}
+    for i in range(L):  # block i belongs to x_i (x_0 = input)
+        blk = None
+        if 1 <= i <= L - 1:
+            blk = lib.scale(-2, lib.diag(ts[i - 1]))
+        if i + 1 <= L - 1:
+            a, b = slopes[i]
+            if a * b != 0:
+                g = lib.scale(lib.times(-2.0, a, b), lib.gram(ws[i], ts[i]))
+                blk = g if blk is None else lib.add(blk, g)
+        if i == L - 1:
+            g = lib.wtw(ws[L - 1])
+            blk = g if blk is None else lib.add(blk, g)
+        diag[i] = blk
+    for i in range(1, L):
+        a, b = slopes[i - 1]
+        off[(i - 1, i)] = lib.scale(lib.plus(a, b), lib.diag_right(ws[i - 1], ts[i - 1]))
+    return diag, off
+
+
+class _NumpyLib:
+    plus = staticmethod(lambda a, b: a + b)
+    times = staticmethod(lambda c, a, b: c * a * b)
+
+    @staticmethod
+    def diag(t):
+        return np.diag(t)
+
+    @staticmethod
+    def scale(c, X):
+        return c * X
+
+    @staticmethod
+    def add(X, Y):
+        return X + Y
+
+    @staticmethod
+    def gram(W, t):
+        return W.T @ (t[:, None] * W)
+
+    @staticmethod
+    def wtw(W):
+        return W.T @ W
+
+    @staticmethod
+    def diag_right(W, t):
+        return W.T * t[None, :]
+
+
+class _ArbLib:
+    plus = staticmethod(lambda a, b: flint.arb(a) + flint.arb(b))
+    times = staticmethod(lambda c, a, b: flint.arb(c) * flint.arb(a) * flint.arb(b))
+
+    @staticmethod
+    def diag(t):
+        n = len(t)
+        D = flint.arb_mat(n, n)
+        for j in range(n):
+            D[j, j] = flint.arb(float(t[j]))
+        return D
+
+    @staticmethod
+    def scale(c, X):
+        return flint.arb(c) * X
+
+    @staticmethod
+    def add(X, Y):
+        return X + Y
+
+    @staticmethod
+    def gram(W, t):
+        return _ArbLib.diag_right(W, t) * _to_arb_mat(W)
+
+    @staticmethod
+    def wtw(W):
+        A = _to_arb_mat(W)
+        return A.transpose() * A
+
+    @staticmethod
+    def diag_right(W, t):
+        # the float product W^T diag(t) would be rounded; the Arb product is exact at 128 bits
+        return _to_arb_mat(W).transpose() * _ArbLib.diag(t)
+
+
+def _sizes(net):
+    return [net.input_dim] + [int(w.shape[0]) for w in net.weights[:-1]]
+
+
+def lipsdp_matrix_float(net, rho, ts, slopes=None) -> np.ndarray:
+    """The LipSDP-Neuron matrix ``M(rho, T)`` in float64 (for diagnostics and the Schur step)."""
+    slopes = _slopes(net) if slopes is None else slopes
+    diag, off = _blocks(net, ts, slopes, _NumpyLib)
+    sizes = _sizes(net)
+    offs = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(offs[-1])
+    M = np.zeros((n, n))
+    for i, blk in diag.items():
+        if blk is not None:
+            M[offs[i]:offs[i + 1], offs[i]:offs[i + 1]] = blk
+    for (i, j), blk in off.items():
+        M[offs[i]:offs[i + 1], offs[j]:offs[j + 1]] = blk
+        M[offs[j]:offs[j + 1], offs[i]:offs[i + 1]] = blk.T
+    M[:sizes[0], :sizes[0]] -= rho * np.eye(sizes[0])
+    return M
+
+
+def _neg_matrix_arb(net, L_float, ts, slopes) -> flint.arb_mat:
+    """``-M(L^2, T)`` as an Arb matrix (every entry an exact or tightly enclosed ball)."""
+    diag, off = _blocks(net, ts, slopes, _ArbLib)
+    sizes = _sizes(net)
+    offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    n = int(offs[-1])
+    N = flint.arb_mat(n, n)
+    for i, blk in diag.items():
+        if blk is None:
+            continue
+        o = offs[i]
+        for r in range(sizes[i]):
+            for c in range(sizes[i]):
+                N[o + r, o + c] = -blk[r, c]
+    for (i, j), blk in off.items():
+        oi, oj = offs[i], offs[j]
+        for r in range(sizes[i]):
+            for c in range(sizes[j]):
+                v = -blk[r, c]
+                N[oi + r, oj + c] = v
+                N[oj + c, oi + r] = v
+    rho = flint.arb(L_float) ** 2  # exact: a double squared fits in 128 bits
+    for r in range(sizes[0]):
+        N[r, r] = N[r, r] + rho
+    return N
+
+
+def check_lmi(net, L_float, ts, slopes=None, prec: int = 128) -> tuple[bool, str]:
+    """Prove ``M(L^2, T) <= 0`` (negative semidefinite) in Arb, or report why not.
+
+    Returns
+    -------
+    (ok, message)
+    """
+    slopes = _slopes(net) if slopes is None else slopes
+    ts = [np.maximum(np.asarray(t, dtype=np.float64), 0.0) for t in ts]
+    with flint.ctx.workprec(prec):
+        N = _neg_matrix_arb(net, float(L_float), ts, slopes)
+        n = N.nrows()
+        Nf = np.array([[float(N[i, j].mid()) for j in range(n)] for i in range(n)])
+        lam_min = float(np.linalg.eigvalsh((Nf + Nf.T) / 2)[0])
+        if not lam_min > 0:
+            return False, f"-M is not positive definite in floating point (lambda_min ~ {lam_min:.3e})"
+        s = 0.5 * lam_min
+        try:
+            R = np.linalg.cholesky(Nf - s * np.eye(n)).T  # upper triangular, Nf - sI ~ R^T R
+        except np.linalg.LinAlgError:
+            return False, "float Cholesky of -M - sI failed"
+        Ra = _to_arb_mat(R)
+        E = N - Ra.transpose() * Ra
+        for i in range(n):
+            E[i, i] = E[i, i] - flint.arb(s)
+        # ||E||_2 <= ||E||_inf for symmetric E; bound each row sum from above
+        bound = max(arb_ceil(sum((abs(E[i, j]) for j in range(n)), flint.arb(0))) for i in range(n))
+        ok = bound < s * (1 - 1e-12)
+        return ok, (f"-M(L^2,T) = R^T R + {s:.3e} I + E with ||E||_inf <= {bound:.3e} "
+                    f"({'<' if ok else '>='} {s:.3e})")
+
+
+# ---------------------------------------------------------------------------------------------
+# solving
+# ---------------------------------------------------------------------------------------------
+
+def _solve_sdp(net, slopes, margin, solver):
+    import cvxpy as cp
+
+    ws = net.weights
+    L = len(ws)
+    sizes = _sizes(net)
+    ts = [cp.Variable(sizes[i + 1], nonneg=True) for i in range(L - 1)]
+    rho = cp.Variable(nonneg=True)
+
+    class _CvxLib:
+        plus = staticmethod(lambda a, b: a + b)
+        times = staticmethod(lambda c, a, b: c * a * b)
+        diag = staticmethod(cp.diag)
+        scale = staticmethod(lambda c, X: c * X)
+        add = staticmethod(lambda X, Y: X + Y)
+        gram = staticmethod(lambda W, t: W.T @ cp.diag(t) @ W)
+        wtw = staticmethod(lambda W: cp.Constant(W.T @ W))
+        diag_right = staticmethod(lambda W, t: W.T @ cp.diag(t))
+
+    diag, off = _blocks(net, ts, slopes, _CvxLib)
+    rows = []
+    for i in range(L):
+        row = []
+        for j in range(L):
+            if i == j:
+                blk = diag[i]
+                if i == 0:
+                    blk = -rho * np.eye(sizes[0]) if blk is None else blk - rho * np.eye(sizes[0])
+                row.append(blk if blk is not None else np.zeros((sizes[i], sizes[j])))
+            elif (i, j) in off:
+                row.append(off[(i, j)])
+            elif (j, i) in off:
+                row.append(off[(j, i)].T)
+            else:
+                row.append(np.zeros((sizes[i], sizes[j])))
+        rows.append(row)
+    M = cp.bmat(rows)
+    n = sum(sizes)
+    cons = [(M + M.T) / 2 << -margin * np.eye(n)]
+    prob = cp.Problem(cp.Minimize(rho), cons)
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver=solver)
+    except cp.error.SolverError as exc:
+        raise SDPError(f"SDP solver {solver} failed: {exc}") from exc
+    if prob.status not in ("optimal", "optimal_inaccurate") or rho.value is None:
+        raise SDPError(f"SDP solver {solver} returned status {prob.status!r}")
+    return float(rho.value), [np.asarray(t.value, dtype=float).reshape(-1) for t in ts], \
+        time.perf_counter() - t0, prob.status
+
+
+def _tight_rho(net, ts, slopes) -> float:
+    """Smallest rho with M(rho, T) <= 0 for fixed T (float Schur complement), or inf."""
+    d = net.input_dim
+    M0 = lipsdp_matrix_float(net, 0.0, ts, slopes)
+    C = -M0[:d, :d]          # -M = [[rho I + C, -B^T], [-B, D]]
+    B = -M0[d:, :d]
+    D = -M0[d:, d:]
+    D = (D + D.T) / 2
+    try:
+        cho = np.linalg.cholesky(D)
+    except np.linalg.LinAlgError:
+        return math.inf
+    Y = np.linalg.solve(cho, B)  # B^T D^{-1} B = Y^T Y
+    S = Y.T @ Y - C
+    return float(np.linalg.eigvalsh((S + S.T) / 2)[-1])
+
+
+def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8):
+    """Checked LipSDP-Neuron upper bound on the global l2 Lipschitz constant.
+
+    Returns
+    -------
+    (L, details) : (float, dict)
+        ``L`` passed :func:`check_lmi`; ``details`` has the multipliers, timings and the repair log.
+    """
+    slopes = _slopes(net)
+    if slopes is None:
+        bad = [a.name for a in net.activations if a.slope_bounds is None]
+        raise ParameterError("activation", bad[0], "a slope-restricted activation (known [alpha, beta])",
+                             "method='sdp' needs slope bounds for every hidden activation")
+    scale = max(1.0, float(np.linalg.norm(net.weights[-1], 2)) ** 2)
+    margin = 1e-7 * scale if margin is None else margin
+    log, solve_time, check_time = [], 0.0, 0.0
+    for attempt in range(3):
+        rho_solver, ts, st, status = _solve_sdp(net, slopes, margin, solver)
+        solve_time += st
+        ts = [np.maximum(t, 0.0) for t in ts]
+        rho = _tight_rho(net, ts, slopes)
+        log.append(f"solve {attempt}: margin {margin:.1e}, status {status}, rho_solver {rho_solver:.9g}, "
+                   f"rho(T) {rho:.9g}")
+        if math.isfinite(rho) and rho > 0:
+            delta = 1e-9
+            for _ in range(max_repairs):
+                L = math.nextafter(math.sqrt(rho) * (1 + delta), math.inf)
+                t0 = time.perf_counter()
+                ok, msg = check_lmi(net, L, ts, slopes)
+                check_time += time.perf_counter() - t0
+                log.append(f"check L={L!r}: {msg}")
+                if ok:
+                    return L, {"multipliers": ts, "slopes": slopes, "rho_solver": rho_solver,
+                               "solve_time": solve_time, "check_time": check_time,
+                               "margin": margin, "log": log, "solver": solver}
+                delta *= 10
+        margin *= 100
+    raise SDPError("could not certify the LipSDP solution; log:\n" + "\n".join(log))
+
+
+def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=None,
+                  solver="CLARABEL", margin=None, lower_options=None, **options):
+    """Global l2 Lipschitz upper bound by LipSDP-Neuron, checked in ball arithmetic.
+
+    Parameters
+    ----------
+    net : certify.Network
+        Every hidden activation must be slope-restricted.
+    norm : 2
+        Only the l2 norm is supported.
+    domain : None or (lo, hi)
+        The bound is global; a box only restricts the lower-bound search (the certificate then
+        still holds on the box, since the global constant dominates the local one).
+    solver : str
+        cvxpy solver name (default Clarabel).
+    margin : float, optional
+        LMI margin used in the solve (default ``1e-7 * max(1, ||W_L||_2^2)``).
+
+    Returns
+    -------
+    Certificate
+        ``details`` holds ``multipliers``, ``solve_time``, ``check_time`` and the repair ``log``.
+    """
+    if norm != 2:
+        raise ParameterError("norm", norm, "2 (LipSDP bounds the l2 Lipschitz constant)")
+    t0 = time.perf_counter()
+    if len(net.weights) == 1:
+        from .naive import naive_lipschitz  # an affine map: the spectral norm is the constant
+        return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
+    upper, details = sdp_upper(net, solver=solver, margin=margin)
+    lo_opts = {"n_starts": 256, "n_ascents": 6, "iters": 40}
+    lo_opts.update(lower_options or {})
+    witness = lower_bound(net, norm, domain, **lo_opts)
+    return make_certificate(net, norm, domain, "sdp", upper, witness, tol=tol,
+                            elapsed=time.perf_counter() - t0, details=details)
+
+
+def verify_sdp(cert) -> tuple[bool, str]:
+    """Re-prove ``M(upper^2, T) <= 0`` in Arb from the stored multipliers."""
+    ts = cert.details.get("multipliers")
+    if ts is None:
+        return False, "no multipliers stored"
+    slopes = _slopes(cert.network)  # from the activations, not from the stored details
+    return check_lmi(cert.network, cert.upper, ts, slopes)
+
+
+register_verifier("sdp", verify_sdp)
