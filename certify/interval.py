@@ -110,6 +110,14 @@ def _down(x):
     return r
 
 
+def _sum_round(s, direction: int):
+    """Outward bound for a single correctly rounded addition: a zero sum is exact (no underflow in
+    addition under gradual underflow), so it is kept at zero."""
+    r = _down(s) if direction < 0 else _up(s)
+    zero = s == 0.0
+    return np.where(zero, 0.0, r) if zero.any() else r
+
+
 def _up_pos(x):
     """Cheap upper bound for a correctly rounded *nonnegative* result ``x`` (about 6x faster than nextafter).
 
@@ -427,14 +435,14 @@ class Interval:
     def __add__(self, other) -> "Interval":
         b = _as_interval(other)
         with np.errstate(all="ignore"):
-            return Interval._new(*_broadcast(_down(self.lo + b.lo), _up(self.hi + b.hi)))
+            return Interval._new(*_broadcast(_sum_round(self.lo + b.lo, -1), _sum_round(self.hi + b.hi, 1)))
 
     __radd__ = __add__
 
     def __sub__(self, other) -> "Interval":
         b = _as_interval(other)
         with np.errstate(all="ignore"):
-            return Interval._new(*_broadcast(_down(self.lo - b.hi), _up(self.hi - b.lo)))
+            return Interval._new(*_broadcast(_sum_round(self.lo - b.hi, -1), _sum_round(self.hi - b.lo, 1)))
 
     def __rsub__(self, other) -> "Interval":
         return _as_interval(other) - self
