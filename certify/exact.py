@@ -33,6 +33,7 @@ What is verified (see ``docs/methods/exact.md``)
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import time
 
@@ -154,6 +155,95 @@ def _interval_cholesky_ok(mu, S, Sr) -> bool:
     return True
 
 
+def _batch_lambda_max_upper(S: np.ndarray, Sr: np.ndarray) -> np.ndarray:
+    """Rigorous upper bounds of the largest eigenvalues of a batch ``S +- Sr`` of shape (B, n, n).
+
+    Vectorised form of :func:`_sym_lambda_max_upper`: a trial ``mu`` is accepted per matrix when an
+    outward-rounded interval Cholesky factorisation of ``mu I - S`` succeeds.
+    """
+    B, n, _ = S.shape
+    lam = np.linalg.eigvalsh(0.5 * (S + np.swapaxes(S, 1, 2)))[:, -1]
+    pad = 1e-12 * (np.abs(S).max(axis=(1, 2)) + Sr.max(axis=(1, 2))) + Sr.sum(axis=(1, 2)) + _TINY
+    out = np.full(B, np.inf)
+    todo = np.arange(B)
+    for _ in range(6):
+        mu = lam[todo] + pad[todo]
+        ok = _batch_cholesky_ok(mu, S[todo], Sr[todo])
+        out[todo[ok]] = mu[ok]
+        todo = todo[~ok]
+        if todo.size == 0:
+            return out
+        pad[todo] *= 16.0
+    out[todo] = _inflate((np.abs(S[todo]) + Sr[todo]).sum(2), n).max(1)  # Gershgorin
+    return out
+
+
+def _batch_cholesky_ok(mu, S, Sr) -> np.ndarray:
+    """Interval Cholesky of ``mu I - (S +- Sr)`` for a batch; True where it proves definiteness."""
+    dn = lambda v: np.nextafter(v, -np.inf)  # noqa: E731
+    up = lambda v: np.nextafter(v, np.inf)  # noqa: E731
+    n = S.shape[1]
+    lo = dn(-S - Sr)
+    hi = up(-S + Sr)
+    idx = np.arange(n)
+    lo[:, idx, idx] = dn(lo[:, idx, idx] + mu[:, None])
+    hi[:, idx, idx] = up(hi[:, idx, idx] + mu[:, None])
+    Llo = np.zeros_like(lo)
+    Lhi = np.zeros_like(hi)
+    ok = np.ones(S.shape[0], dtype=bool)
+    for j in range(n):
+        dlo, dhi = lo[:, j, j], hi[:, j, j]
+        for k in range(j):
+            a, b = Llo[:, j, k], Lhi[:, j, k]
+            sq_hi = up(np.maximum(a * a, b * b))
+            sq_lo = np.where((a <= 0) & (b >= 0), 0.0, dn(np.minimum(a * a, b * b)))
+            dlo, dhi = dn(dlo - sq_hi), up(dhi - sq_lo)
+        ok &= dlo > 0
+        dlo = np.where(ok, dlo, 1.0)
+        dhi = np.maximum(dhi, dlo)
+        r_lo, r_hi = dn(dn(np.sqrt(dlo))), up(np.sqrt(dhi))
+        Llo[:, j, j], Lhi[:, j, j] = r_lo, r_hi
+        for i in range(j + 1, n):
+            alo, ahi = lo[:, i, j], hi[:, i, j]
+            for k in range(j):
+                ps = np.stack([Llo[:, i, k] * Llo[:, j, k], Llo[:, i, k] * Lhi[:, j, k],
+                               Lhi[:, i, k] * Llo[:, j, k], Lhi[:, i, k] * Lhi[:, j, k]])
+                alo, ahi = dn(alo - up(ps.max(0))), up(ahi - dn(ps.min(0)))
+            qs = np.stack([alo / r_lo, alo / r_hi, ahi / r_lo, ahi / r_hi])
+            Llo[:, i, j], Lhi[:, i, j] = dn(qs.min(0)), up(qs.max(0))
+    return ok
+
+
+def _batch_opnorm_upper(J: np.ndarray, Jr: np.ndarray, p, skip_below: float = 0.0) -> float:
+    """Rigorous upper bound of ``max_b max ||A||`` over ``|A - J[b]| <= Jr[b]`` (batch of matrices).
+
+    For l2 every matrix first gets the cheap Frobenius bound; the eigenvalue enclosure is computed
+    only where that bound exceeds ``skip_below`` (the others cannot raise the result above it).
+    """
+    B, m, d = J.shape
+    N = _inflate(np.abs(J) + Jr, 1)
+    if p == math.inf:
+        return float(_inflate(N.sum(2), d).max())
+    if p == 1:
+        return float(_inflate(N.sum(1), m).max())
+    frob = np.nextafter(np.sqrt(_inflate((N * N).sum(axis=(1, 2)), m * d)), np.inf)
+    if m == 1 or d == 1:
+        return float(frob.max())
+    need = frob > skip_below
+    if not need.any():
+        return float(frob.max())
+    J, Jr = J[need], Jr[need]
+    if m <= d:
+        S, Sr = _mm(J, None, np.swapaxes(J, 1, 2), None)
+    else:
+        S, Sr = _mm(np.swapaxes(J, 1, 2), None, J, None)
+    lam = _batch_lambda_max_upper(S, Sr)
+    mid = np.nextafter(np.sqrt(np.maximum(lam, 0.0)), np.inf)
+    rad = np.nextafter(np.sqrt(_inflate((Jr * Jr).sum(axis=(1, 2)), m * d)), np.inf)
+    best = float(np.minimum(np.nextafter(mid + rad, np.inf), frob[need]).max())
+    return max(best, float(frob[~need].max()) if (~need).any() else 0.0)
+
+
 def _spectral_upper_nonneg(N: np.ndarray) -> float:
     """Rigorous upper bound of ``||N||_2`` for an entrywise non-negative matrix.
 
@@ -263,7 +353,7 @@ class _ChebyshevLP:
 
 class _Node:
     __slots__ = ("ub", "k", "plo", "phi", "zlo", "zhi", "M", "Mr", "c", "cr", "A", "r", "split",
-                 "keys", "x", "fresh", "leaf", "ball", "checked")
+                 "keys", "x", "fresh", "leaf", "ball", "checked", "refined")
 
     def __lt__(self, other):  # heap ties
         return id(self) < id(other)
@@ -282,7 +372,7 @@ class ExactSearch:
         Relative gap at which the search stops.
     """
 
-    def __init__(self, weights, biases, specs, norm, box, tol=1e-9):
+    def __init__(self, weights, biases, specs, norm, box, tol=1e-9, enum_budget=256):
         self.W = [np.ascontiguousarray(w) for w in weights]
         self.b = [np.asarray(v) for v in biases]
         self.specs = specs
@@ -297,6 +387,7 @@ class ExactSearch:
         self.icpts = [np.asarray(s.intercepts, dtype=np.float64) for s in specs]
         self._slope_tables()
         self.lp = _ChebyshevLP(self.d, box)
+        self.enum_budget = int(enum_budget)
         self.stats = dict(nodes=0, lps=0, farkas_ok=0, farkas_failed=0, interval_empty=0,
                           leaves=0, witness_checks=0, witness_rejected=0, pruned_by_bound=0)
         self.lower = 0.0
@@ -311,7 +402,7 @@ class ExactSearch:
 
     # ------------------------------------------------------------------ tables
     def _slope_tables(self):
-        self.smid, self.srad = [], []
+        self.smid, self.srad, self.sabs = [], [], []
         for s in self.slopes:
             k = len(s)
             lo = np.array([[s[a:b + 1].min() if b >= a else 0 for b in range(k)] for a in range(k)])
@@ -319,6 +410,7 @@ class ExactSearch:
             m, r = _mid_rad(lo, hi)
             self.smid.append(m)
             self.srad.append(r)
+            self.sabs.append(np.maximum(np.abs(lo), np.abs(hi)))
 
     def _pieces_of(self, l, zlo, zhi):
         """Piece ranges whose open pieces meet ``[zlo, zhi]`` (at least one piece)."""
@@ -443,7 +535,64 @@ class ExactSearch:
     def _bound(self, node):
         J, Jr = self._jacobian_enclosure(node)
         node.ub = _opnorm_upper(J, Jr, self.p)
+        node.refined = self.enum_budget <= 1 or node.leaf
         return J, Jr
+
+    def _enum_bound(self, node):
+        """Bound over completions that enumerates the most influential undecided neurons.
+
+        The neurons whose slope uncertainty contributes most to the interval Jacobian get every
+        piece in turn (at most ``enum_budget`` combinations, evaluated as one batch); the others keep
+        their slope intervals.  The maximum over the batch of rigorous norm bounds is a bound over
+        all completions, much tighter than a single interval Jacobian.
+        """
+        k, nh = node.k, self.nh
+        back = {}
+        G, Gr = self.W[-1], None
+        for l in range(nh - 1, k - 1, -1):
+            back[l] = (G, Gr)
+            if l > k:
+                G, Gr = _scale_cols(G, Gr, self.smid[l][node.plo[l], node.phi[l]],
+                                    self.srad[l][node.plo[l], node.phi[l]])
+                G, Gr = _mm(G, Gr, self.W[l], None)
+        cand = []
+        P = np.abs(node.M) if node.Mr is None else np.abs(node.M) + node.Mr
+        for l in range(k, nh):
+            und = np.flatnonzero(node.plo[l] != node.phi[l])
+            if und.size:
+                G, Gr = back[l]
+                col = np.abs(G[:, und]).sum(0) if Gr is None else (np.abs(G[:, und]) + Gr[:, und]).sum(0)
+                score = self.srad[l][node.plo[l][und], node.phi[l][und]] * col * P[und].sum(1)
+                cand.extend(zip(score.tolist(), [l] * und.size, und.tolist()))
+            if l < nh - 1:
+                P = np.abs(self.W[l + 1]) @ (self.sabs[l][node.plo[l], node.phi[l]][:, None] * P)
+        cand.sort(reverse=True)
+        chosen, size = [], 1
+        for _, l, i in cand:
+            q = int(node.phi[l][i] - node.plo[l][i] + 1)
+            if size * q > self.enum_budget:
+                continue
+            chosen.append((l, i))
+            size *= q
+        if not chosen:
+            return math.inf
+        ranges = [range(int(node.plo[l][i]), int(node.phi[l][i]) + 1) for l, i in chosen]
+        C = np.array(list(itertools.product(*ranges)), dtype=np.int64).reshape(size, len(chosen))
+        Bn = C.shape[0]
+        sm, sr = {}, {}
+        for l in range(k, nh):
+            sm[l] = np.repeat(self.smid[l][node.plo[l], node.phi[l]][None, :], Bn, 0)
+            sr[l] = np.repeat(self.srad[l][node.plo[l], node.phi[l]][None, :], Bn, 0)
+        for e, (l, i) in enumerate(chosen):
+            sm[l][:, i] = self.slopes[l][C[:, e]]
+            sr[l][:, i] = 0.0
+        G, Gr = self.W[-1][None, :, :], None
+        for l in range(nh - 1, k, -1):
+            G, Gr = _scale_cols(G, Gr, sm[l][:, None, :], sr[l][:, None, :])
+            G, Gr = _mm(G, Gr, self.W[l], None)
+        G, Gr = _scale_cols(G, Gr, sm[k][:, None, :], sr[k][:, None, :])
+        J, Jr = _mm(G, Gr, node.M, node.Mr)
+        return _batch_opnorm_upper(J, Jr, self.p, self.lower)
 
     # ------------------------------------------------------------------ witnesses
     def _float_pattern(self, x):
@@ -675,6 +824,11 @@ class ExactSearch:
             if node.leaf:
                 self._close_leaf(node)
                 continue
+            if not node.refined:  # lazy: the expensive bound only for nodes that reach the top
+                node.refined = True
+                node.ub = min(node.ub, self._enum_bound(node))
+                self._push(node)
+                continue
             for ch in self._children(node):
                 self.stats["nodes"] += 1
                 ch = self._new_node(ch)
@@ -701,7 +855,8 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
     time_limit, node_limit : float, int, optional
         Anytime limits: the enclosure reached so far is returned (``status`` says which limit).
     **options
-        None are accepted yet (unknown keywords raise :class:`ParameterError`).
+        ``enum_budget`` (int, default 256): how many slope combinations of the most influential
+        undecided neurons a node's bound enumerates (1 turns it off: plain interval Jacobian).
 
     Returns
     -------
@@ -718,10 +873,14 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
                              "a flat box has no interior; fix those inputs in the network instead")
     if not (isinstance(tol, (int, float)) and tol >= 0 and math.isfinite(tol)):
         raise ParameterError("tol", tol, "a finite number >= 0")
-    if options:
-        name = sorted(options)[0]
-        raise ParameterError(name, options[name], "no extra options", "unknown keyword")
-    search = ExactSearch(ws, bs, specs, p, box, tol=tol, **options)
+    unknown = sorted(set(options) - {"enum_budget"})
+    if unknown:
+        raise ParameterError(unknown[0], options[unknown[0]], "the option enum_budget",
+                             "unknown keyword")
+    budget = options.get("enum_budget", 256)
+    if not (isinstance(budget, (int, np.integer)) and budget >= 1):
+        raise ParameterError("enum_budget", budget, "an integer >= 1")
+    search = ExactSearch(ws, bs, specs, p, box, tol=tol, enum_budget=int(budget))
     status = search.run(time_limit=time_limit, node_limit=node_limit)
     upper = search.global_upper()
     witness = None

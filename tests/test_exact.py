@@ -142,9 +142,9 @@ def test_published_witness_is_independently_verified():
 # soundness against the brute force
 # ----------------------------------------------------------------------------------------------
 
-def _check_against_brute(ws, bs, act, p, box):
+def _check_against_brute(ws, bs, act, p, box, budget=256):
     net = Network.from_arrays(ws, bs, act)
-    c = exact_lipschitz(net, p, box)
+    c = exact_lipschitz(net, p, box, enum_budget=budget)
     ref = brute_force(ws, bs, act, p, box)
     # the brute force is plain floating point: allow its rounding, nothing more
     slack = 1e-9 * max(1.0, ref)
@@ -161,23 +161,23 @@ def _check_against_brute(ws, bs, act, p, box):
 @given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 3),
        widths=st.sampled_from([(3,), (5,), (2, 2), (3, 2), (2, 2, 2)]),
        m=st.integers(1, 2), act=st.sampled_from(["relu", "leaky_relu:0.1", "abs"]),
-       p=st.sampled_from(NORMS), local=st.booleans())
-def test_soundness_two_piece(seed, d, widths, m, act, p, local):
+       p=st.sampled_from(NORMS), local=st.booleans(), budget=st.sampled_from([1, 4, 256]))
+def test_soundness_two_piece(seed, d, widths, m, act, p, local, budget):
     ws, bs = random_net(seed, d, widths, m, act)
     box = (np.full(d, -0.7), np.full(d, 0.9)) if local else None
-    _check_against_brute(ws, bs, act, p, box)
+    _check_against_brute(ws, bs, act, p, box, budget)
 
 
 @settings(derandomize=True, max_examples=50, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 2),
        widths=st.sampled_from([(2,), (3,), (2, 2)]), m=st.integers(1, 2),
-       p=st.sampled_from(NORMS), local=st.booleans())
-def test_soundness_hardtanh(seed, d, widths, m, p, local):
+       p=st.sampled_from(NORMS), local=st.booleans(), budget=st.sampled_from([1, 9, 256]))
+def test_soundness_hardtanh(seed, d, widths, m, p, local, budget):
     ws, bs = random_net(seed, d, widths, m, "hardtanh")
     ws = [2.0 * w for w in ws]  # make the saturated pieces reachable in the box
     box = (np.full(d, -1.0), np.full(d, 1.5)) if local else None
-    _check_against_brute(ws, bs, "hardtanh", p, box)
+    _check_against_brute(ws, bs, "hardtanh", p, box, budget)
 
 
 def test_hand_built_constant_one():
@@ -250,6 +250,8 @@ def test_bad_input():
         exact_lipschitz(net, 2, None, tol=-1.0)
     with pytest.raises(ParameterError):
         exact_lipschitz(net, 2, None, bogus=1)
+    with pytest.raises(ParameterError):
+        exact_lipschitz(net, 2, None, enum_budget=0)
     smooth = Network.from_arrays([np.eye(2), np.ones((1, 2))], None, "tanh")
     with pytest.raises(ParameterError):
         exact_lipschitz(smooth, 2)
