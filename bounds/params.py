@@ -153,7 +153,20 @@ class Parameter:
             raise ParameterError(self.name, value, self.domain_str(), "not a numeric array")
         if np.iscomplexobj(arr):
             raise ParameterError(self.name, value, self.domain_str(), "complex values")
-        arr = arr.astype(np.float64)
+        arr = np.asarray(arr, dtype=np.float64)
+        # one fused pass in the common case; NaN fails every comparison and
+        # +-inf fails the finiteness bound, so this also screens non-finite values
+        lo_ok = arr > self.low if (self.low_open or math.isinf(self.low)) else arr >= self.low
+        hi_ok = arr < self.high if (self.high_open or math.isinf(self.high)) else arr <= self.high
+        good = lo_ok & hi_ok
+        if self.integer:
+            good &= np.floor(arr) == arr
+        if good.all():
+            return arr
+        self._raise_array_error(arr)
+
+    def _raise_array_error(self, arr: np.ndarray):
+        """Name the first offending entry and why it is refused."""
         bad = ~np.isfinite(arr)
         why = "not finite"
         if not bad.any():
@@ -161,14 +174,12 @@ class Parameter:
             hi_ok = arr < self.high if self.high_open else arr <= self.high
             bad = ~(lo_ok & hi_ok)
             why = "outside the domain"
-            if not bad.any() and self.integer:
-                bad = arr != np.round(arr)
+            if not bad.any():
+                bad = np.floor(arr) != arr
                 why = "must be an integer"
-        if bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
-            raise ParameterError(self.name, float(arr[idx]), self.domain_str(),
-                                 f"{why} at index {idx}" if idx else why)
-        return arr
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
+        raise ParameterError(self.name, float(arr[idx]), self.domain_str(),
+                             f"{why} at index {idx}" if idx else why)
 
 
 def integer(name: str, meaning: str, low: int = 1, **kw) -> Parameter:

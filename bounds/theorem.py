@@ -112,6 +112,11 @@ class Hypothesis:
     rhs: sympy.Expr
     strict: bool = False
 
+    def __post_init__(self):
+        # plain numbers (``0 <= ...``) are accepted and made SymPy expressions
+        object.__setattr__(self, "lhs", sympy.sympify(self.lhs))
+        object.__setattr__(self, "rhs", sympy.sympify(self.rhs))
+
     @property
     def relation(self) -> str:
         return "<" if self.strict else "<="
@@ -132,8 +137,7 @@ class Hypothesis:
     @cached_property
     def _np(self) -> tuple[Callable, Callable, tuple]:
         syms = tuple(sorted((self.lhs.free_symbols | self.rhs.free_symbols), key=str))
-        return (sympy.lambdify(syms, _stable(self.lhs), modules="numpy"),
-                sympy.lambdify(syms, _stable(self.rhs), modules="numpy"), syms)
+        return (_FloatFn(syms, self.lhs), _FloatFn(syms, self.rhs), syms)
 
     def check(self, values: Mapping[str, object]) -> HypothesisResult:
         """Decide the hypothesis in mpmath at the working precision."""
@@ -144,11 +148,13 @@ class Hypothesis:
         return HypothesisResult(self.name, holds, lhs, rhs, self.relation, self.description)
 
     def check_array(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Vectorized check: a boolean array (True where the hypothesis holds)."""
+        """Vectorized check: a boolean array (True where the hypothesis holds).
+
+        The arrays need not be broadcast to a common shape beforehand.
+        """
         flhs, frhs, syms = self._np
         args = [arrays[s.name] for s in syms]
-        with np.errstate(all="ignore"):
-            lhs, rhs = flhs(*args), frhs(*args)
+        lhs, rhs = flhs(*args), frhs(*args)
         return np.asarray(lhs < rhs if self.strict else lhs <= rhs)
 
 
@@ -260,6 +266,33 @@ def _stable(expr: sympy.Expr) -> sympy.Expr:
     the log itself is moderate; expanding keeps the vectorized path finite.
     """
     return sympy.expand_log(expr, force=True)
+
+
+class _FloatFn:
+    """A SymPy expression compiled for NumPy, fast with a stable fallback.
+
+    The expression is first evaluated as written (fewest operations); if a
+    float64 overflow or underflow occurred anywhere, it is evaluated again
+    with its logs expanded (:func:`_stable`), which cannot overflow inside a
+    log. Invalid operations (``sqrt`` of a negative outside the hypotheses)
+    are left to the caller's mask.
+    """
+
+    def __init__(self, syms, expr):
+        expr = sympy.sympify(expr)
+        self.fast = sympy.lambdify(syms, expr, modules="numpy")
+        stable = _stable(expr)
+        self.stable = self.fast if stable == expr else sympy.lambdify(syms, stable, modules="numpy")
+
+    def __call__(self, *args):
+        flagged = []
+        with np.errstate(over="call", under="call", invalid="ignore", divide="ignore",
+                         call=lambda kind, flag: flagged.append(kind)):
+            out = self.fast(*args)
+        if flagged and self.stable is not self.fast:
+            with np.errstate(all="ignore"):
+                out = self.stable(*args)
+        return out
 
 
 @dataclass(frozen=True)
@@ -419,8 +452,7 @@ class Theorem:
     # -- vectorized path --------------------------------------------------
     @cached_property
     def _np_fn(self) -> Callable:
-        syms = [p.symbol for p in self.parameters]
-        return sympy.lambdify(syms, _stable(self.expr), modules="numpy")
+        return _FloatFn([p.symbol for p in self.parameters], self.expr)
 
     def evaluate(self, **arrays) -> np.ma.MaskedArray:
         """Vectorized lower bound over broadcast parameter arrays.
@@ -429,21 +461,30 @@ class Theorem:
         hypothesis fails are NaN in ``.data`` and masked (``.mask`` True).
         Domain violations (``eps >= 1``, NaN, non-integer ``n``) raise
         :class:`~bounds.errors.ParameterError` naming the first bad entry.
+        Parameters are validated and combined without first broadcasting
+        them, so scalar parameters cost nothing per grid point.
+
+        Examples
+        --------
+        >>> import numpy as np, bounds
+        >>> v = bounds.get("universal_law").evaluate(n=np.array([1e3, 1e9]), d=100, p=10**6,
+        ...                                          eps=0.5, delta=0.01, W=10, J=10)
+        >>> v.mask.tolist()
+        [True, False]
         """
         self._refuse_if_not_evaluable()
         full = self._complete(arrays)
         vals = {p.name: p.validate_array(full[p.name]) for p in self.parameters}
-        b = np.broadcast_arrays(*vals.values())
-        vals = dict(zip(vals, b))
-        ok = np.ones(b[0].shape, dtype=bool) if b else np.ones((), bool)
+        shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
+        ok = np.ones((), dtype=bool)
         for h in self.hypothesis_list:
-            ok &= h.check_array(vals)
+            ok = ok & h.check_array(vals)
+        out = np.asarray(self._np_fn(*(vals[p.name] for p in self.parameters)), dtype=np.float64)
+        ok = np.broadcast_to(ok, shape)
+        out = np.where(ok, out, np.nan)
         with np.errstate(all="ignore"):
-            out = np.asarray(self._np_fn(*(vals[p.name] for p in self.parameters)),
-                             dtype=np.float64)
-        out = np.broadcast_to(out, ok.shape).copy()
-        out[~ok] = np.nan
-        if np.isnan(out[ok]).any() or np.isinf(out[ok]).any():
+            total = np.sum(out, where=ok)
+        if not np.isfinite(total) and not np.isfinite(out[ok]).all():
             # a non-finite value where the hypotheses hold is a bug, never a result
             raise FloatingPointError(f"{self.id}: non-finite value inside the hypotheses")
         return np.ma.MaskedArray(out, mask=~ok)
@@ -464,35 +505,46 @@ class Theorem:
     def solve(self, unknown: str, *, lip, precision: int | None = None, **params) -> SolveResult:
         """Extreme value of one parameter at which the bound reaches ``lip``.
 
-        The bound is monotone in each of its parameters. If it decreases in
-        ``unknown`` (e.g. ``p``), the answer is the *smallest* value for which
-        the bound is ``<= lip``: below it, no fit with ``Lip(f) <= lip`` is
-        possible. If it increases (e.g. ``n``), it is the *largest* such value.
+        The bound must be monotone in ``unknown`` at the given values of the
+        other parameters; this is decided from the sign of the SymPy
+        derivative (symbolically when SymPy can, else on a grid spanning the
+        whole domain), and a non-monotone bound is refused. If the bound
+        decreases in ``unknown`` (e.g. ``p``), the answer is the *smallest*
+        value for which the bound is ``<= lip``: below it, no fit with
+        ``Lip(f) <= lip`` is possible. If it increases (e.g. ``n``), it is
+        the *largest* such value.
 
-        Closed form when SymPy can invert the bound; otherwise a bracket
-        certified by evaluating the bound at both ends at raised precision.
-        For integer parameters the value is rounded to the nearest admissible
-        integer and checked at that integer.
+        Closed form when SymPy can invert the bound (checked numerically
+        before it is trusted); otherwise bisection at raised precision, with
+        the bracket returned. Integer unknowns are rounded to the admissible
+        side and re-checked at the integer.
+
+        Examples
+        --------
+        >>> import bounds
+        >>> r = bounds.get("universal_law").solve("p", lip=1, n=10**9, d=1000, eps=0.5,
+        ...                                       delta=0.01, W=10, J=10)
+        >>> r.direction, r.exact
+        ('min', True)
         """
         self._refuse_if_not_evaluable()
         par = self.parameter(unknown)
-        others = {k: v for k, v in params.items()}
-        if unknown in others:
-            raise ParameterError(unknown, others[unknown], "omitted (it is the unknown)")
+        if unknown in params:
+            raise ParameterError(unknown, params[unknown], "omitted (it is the unknown)")
         dps = int(precision) if precision is not None else mpmath.mp.dps
+        if dps < 1:
+            raise ParameterError("precision", precision, "integers >= 1")
         lip_p = Parameter("lip", "target Lipschitz level", low=0.0)
         with mpmath.workdps(dps + GUARD_DIGITS):
             L = lip_p.validate(lip)
-            fixed = {k: v for k, v in self._complete({**others, unknown: _placeholder(par)}).items()
+            fixed = {k: v for k, v in self._complete({**params, unknown: _placeholder(par)}).items()
                      if k != unknown}
             fixed = {k: self.parameter(k).validate(v) for k, v in fixed.items()}
             x = par.symbol
-            subs_expr = self.expr.subs({self.symbols[k]: sympy.Float(v, dps + GUARD_DIGITS)
-                                        for k, v in fixed.items()})
-            f = sympy.lambdify(x, subs_expr, modules="mpmath")
-            direction = self._direction(unknown, f, par)
+            subs = {self.symbols[k]: sympy.Float(v, dps + GUARD_DIGITS) for k, v in fixed.items()}
+            f = _real_valued(sympy.lambdify(x, self.expr.subs(subs), modules="mpmath"))
+            direction = self._direction(par, subs)
             solution, root, bracket = self._invert(x, unknown, fixed, L, f, par)
-            exact = solution is not None
             value = root
             if par.integer:
                 value = mpmath.ceil(root) if direction == "min" else mpmath.floor(root)
@@ -504,15 +556,37 @@ class Theorem:
             hyps = [h.check({**fixed, unknown: value}) for h in self.hypothesis_list] \
                 if par._in_domain(value) else []
         with mpmath.workdps(dps):
-            return SolveResult(unknown, +value, direction, exact,
-                               tuple(+b for b in bracket), solution, L, hyps)
+            return SolveResult(unknown, +value, direction, solution is not None,
+                               tuple(+b for b in bracket), solution, +L, hyps)
 
-    def _direction(self, unknown, f, par) -> str:
-        a = par.low if not math.isinf(par.low) else -1e6
-        b = par.high if not math.isinf(par.high) else 1e6
-        lo, hi = (a + (b - a) * 0.25, a + (b - a) * 0.5) if not math.isinf(par.high) \
-            else (max(a, 0) + 2, max(a, 0) + 4)
-        return "min" if f(mpmath.mpf(hi)) < f(mpmath.mpf(lo)) else "max"
+    def _direction(self, par: Parameter, subs: dict) -> str:
+        """``'min'`` if the bound decreases in ``par`` at these values, ``'max'`` if it increases.
+
+        The derivative's sign is taken from SymPy's assumptions when they
+        decide it, else from its values on a grid over the whole domain
+        (log-spaced towards open or infinite ends); a sign change means the
+        bound is not monotone and the inversion is refused.
+        """
+        x = par.symbol
+        g = sympy.diff(self.expr, x).subs(subs)
+        if g == 0:
+            raise ParameterError(par.name, None, "a parameter the bound depends on",
+                                 f"{self.id}'s bound does not involve {par.name}")
+        if g.is_positive:
+            return "max"
+        if g.is_negative:
+            return "min"
+        gf = _real_valued(sympy.lambdify(x, g, modules="mpmath"))
+        signs = set()
+        for t in _sample_points(par):
+            v = gf(t)
+            if v is not None and mpmath.isfinite(v) and v != 0:
+                signs.add(v > 0)
+        if len(signs) != 1:
+            raise ParameterError(par.name, None, "a parameter in which the bound is monotone",
+                                 "the derivative of the bound changes sign (or is undefined) "
+                                 "on the domain at these values of the other parameters")
+        return "max" if signs.pop() else "min"
 
     def closed_form(self, unknown: str) -> sympy.Expr | None:
         """The bound solved for ``unknown`` in closed form, or None.
@@ -520,42 +594,37 @@ class Theorem:
         The result is an expression in the other parameters and the symbol
         ``lip``; ``None`` when SymPy finds no unique real positive inverse,
         or when the unknown sits inside a log/exp (``sympy.solve`` can then
-        run for minutes, and the numerical bracket is as good).
+        run for minutes, and the numerical bracket is as good). Logs that do
+        not involve the unknown are frozen as symbols while solving, so the
+        answer keeps them intact (``log(60 J W/eps)``, not a sum of logs).
+
+        Examples
+        --------
+        >>> import bounds, sympy
+        >>> sol = bounds.get("universal_law").closed_form("p")
+        >>> sorted(str(a) for a in sol.atoms(sympy.log))
+        ['log(4/delta)', 'log(60*J*W/eps)']
+        >>> print(sympy.fraction(sol)[1])
+        262144*c*lip**2*log(60*J*W/eps)
         """
         cache = self.__dict__.setdefault("_closed_forms", {})
         if unknown not in cache:
-            x = self.parameter(unknown).symbol
-            lip = sympy.Symbol("lip", positive=True)
-            transcendental = any(x in a.free_symbols
-                                 for a in self.expr.atoms(sympy.log, sympy.exp))
-            sol = None
-            if not transcendental:
-                # solve over the positive reals: an integer-assumed symbol
-                # would make SymPy drop every non-integer root
-                t = sympy.Dummy(x.name, positive=True)
-                try:
-                    sols = sympy.solve(sympy.Eq(self.expr.subs(x, t), lip), t,
-                                         check=False, simplify=False)
-                except (NotImplementedError, TypeError, ValueError):
-                    sols = []
-                if len(sols) == 1:
-                    # SymPy merges logs into huge powers; expanding them is readable and stable
-                    sol = sympy.expand_log(sols[0], force=True)
-            cache[unknown] = sol
+            cache[unknown] = _closed_form(self.expr, self.parameter(unknown).symbol)
         return cache[unknown]
 
     def _invert(self, x, unknown, fixed, L, f, par):
         sol = self.closed_form(unknown)
         if sol is not None:
             subs = {self.symbols[k]: sympy.Float(v, mpmath.mp.dps) for k, v in fixed.items()}
-            subs[sympy.Symbol("lip", positive=True)] = sympy.Float(L, mpmath.mp.dps)
+            subs[LIP] = sympy.Float(L, mpmath.mp.dps)
             try:
-                v = mpmath.mpf(sympy.Float(sol.subs(subs), mpmath.mp.dps))
+                v = mpmath.mpf(sympy.Float(sol.subs(subs).evalf(mpmath.mp.dps), mpmath.mp.dps))
             except (TypeError, ValueError):
                 v = None
             # the closed form is trusted only after it is checked numerically
-            if v is not None and par._in_domain(v) and mpmath.almosteq(
-                    f(v), L, rel_eps=mpmath.mpf(10) ** (-mpmath.mp.dps + GUARD_DIGITS)):
+            fv = f(v) if v is not None and par._in_domain(v) else None
+            if fv is not None and mpmath.almosteq(
+                    fv, L, rel_eps=mpmath.mpf(10) ** (-mpmath.mp.dps + GUARD_DIGITS)):
                 return sol, v, (v, v)
         root, bracket = self._bisect(f, L, par)
         return None, root, bracket
@@ -564,28 +633,96 @@ class Theorem:
         lo = mpmath.mpf(par.low) if not math.isinf(par.low) else mpmath.mpf(-1)
         if par.low_open and not math.isinf(par.low):
             lo = lo + mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(1, abs(lo))
-        hi = mpmath.mpf(par.high) if not math.isinf(par.high) else mpmath.mpf(2)
+        hi = mpmath.mpf(par.high) if not math.isinf(par.high) else max(lo, 0) + 2
         if math.isinf(par.high):
-            while (f(hi) - L) * (f(lo) - L) > 0 and hi < mpmath.mpf(10) ** 300:
+            while _gap(f, hi, L) * _gap(f, lo, L) > 0 and hi < mpmath.mpf(10) ** 300:
                 hi *= 16
         else:
             hi = hi - mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(1, abs(hi))
-        glo, ghi = f(lo) - L, f(hi) - L
-        if glo * ghi > 0:
-            raise ParameterError("lip", L, "a level the bound crosses on the domain of the unknown",
-                                 f"bound ranges over [{mpmath.nstr(min(glo, ghi) + L, 6)}, "
-                                 f"{mpmath.nstr(max(glo, ghi) + L, 6)}]")
+        glo, ghi = _gap(f, lo, L), _gap(f, hi, L)
+        if glo * ghi > 0 or not (mpmath.isfinite(glo) and mpmath.isfinite(ghi)):
+            def show(g):
+                return "undefined" if not mpmath.isfinite(g) else mpmath.nstr(g + L, 6)
+            raise ParameterError("lip", mpmath.nstr(L, 12),
+                                 "a level the bound crosses on the domain of the unknown",
+                                 f"bound at the ends of the searched range [{mpmath.nstr(lo, 6)}, "
+                                 f"{mpmath.nstr(hi, 6)}]: {show(glo)}, {show(ghi)}")
         for _ in range(4 * mpmath.mp.prec):
             mid = (lo + hi) / 2
             if mid == lo or mid == hi:
                 break
-            gm = f(mid) - L
+            gm = _gap(f, mid, L)
             if gm * glo > 0:
                 lo, glo = mid, gm
             else:
                 hi, ghi = mid, gm
         # return the end of the bracket on the admissible side (bound <= lip)
         return (hi if glo > 0 else lo), (lo, hi)
+
+
+#: The symbol of the target Lipschitz level in closed forms.
+LIP = sympy.Symbol("lip", positive=True)
+
+
+def _closed_form(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr | None:
+    """Solve ``expr = lip`` for ``x``; a readable unique solution or None."""
+    transcendental = any(x in a.free_symbols for a in expr.atoms(sympy.log, sympy.exp))
+    if transcendental:
+        return None
+    frozen = {a: sympy.Dummy(f"frozen{i}", positive=True)
+              for i, a in enumerate(sorted(expr.atoms(sympy.log, sympy.exp), key=str))}
+    # solve over the positive reals: an integer-assumed symbol would make
+    # SymPy drop every non-integer root
+    t = sympy.Dummy(x.name, positive=True)
+    try:
+        sols = sympy.solve(sympy.Eq(expr.xreplace(frozen).subs(x, t), LIP), t,
+                           check=False, simplify=False)
+    except (NotImplementedError, TypeError, ValueError):
+        return None
+    if len(sols) != 1:
+        return None
+    back = {v: k for k, v in frozen.items()}
+    return sympy.factor_terms(sympy.together(sols[0])).xreplace(back)
+
+
+def _real_valued(fn: Callable) -> Callable:
+    """Wrap an mpmath function: None where it fails or is not real."""
+    def g(t):
+        try:
+            v = fn(t)
+        except (ValueError, ZeroDivisionError, TypeError):
+            return None
+        if isinstance(v, mpmath.mpc):
+            if v.imag != 0:
+                return None
+            v = v.real
+        return mpmath.mpf(v)
+    return g
+
+
+def _gap(f: Callable, t, L):
+    """``f(t) - L``, NaN where f is undefined (so no bracket is formed there)."""
+    v = f(t)
+    return mpmath.nan if v is None else v - L
+
+
+def _sample_points(par: Parameter) -> list:
+    """Points spanning a parameter's domain, log-spaced towards open/infinite ends."""
+    lo, hi = par.low, par.high
+    pts = []
+    if math.isinf(lo) and math.isinf(hi):
+        pts = [s * mpmath.mpf(10) ** k for k in range(-6, 30) for s in (-1, 1)]
+    elif math.isinf(hi):
+        base = mpmath.mpf(lo)
+        pts = [base + mpmath.mpf(10) ** k for k in range(-8, 300, 3)]
+        if par.integer:
+            pts = [mpmath.ceil(t) for t in pts] + [base + 1, base + 2, base + 3]
+    else:
+        a, b = mpmath.mpf(lo), mpmath.mpf(hi)
+        pts = [a + (b - a) * mpmath.mpf(k) / 64 for k in range(1, 64)]
+        pts += [a + (b - a) * mpmath.mpf(10) ** (-k) for k in range(2, 12)]
+        pts += [b - (b - a) * mpmath.mpf(10) ** (-k) for k in range(2, 12)]
+    return [t for t in pts if par._in_domain(t)]
 
 
 def _placeholder(par: Parameter):
