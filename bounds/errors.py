@@ -86,8 +86,9 @@ class UnknownTheoremError(ValueError):
 class NotEvaluableError(ValueError):
     """The entry is a conjecture or a withdrawn claim: it has no proved bound."""
 
-    def __init__(self, theorem_id: str, status: str, reason: str):
+    def __init__(self, theorem_id: str, status: str, reason: str, what: str = "a proved bound"):
         self.theorem_id = theorem_id
         self.status = status
-        super().__init__(f"{theorem_id} has status {status!r} and is not evaluated as a "
-                         f"proved bound: {reason}")
+        self.reason = reason
+        super().__init__(f"{theorem_id} has status {status!r} and is not evaluated as "
+                         f"{what}: {reason}")
