@@ -120,7 +120,10 @@ class Parameter:
             if isinstance(value, sympy.Basic):
                 if not value.is_number:
                     raise TypeError
-                return mpmath.mpf(sympy.Float(value, mpmath.mp.dps + 5))
+                v = sympy.N(value, mpmath.mp.dps + 5)
+                if not v.is_real:
+                    raise TypeError
+                return mpmath.mpf(v)
             if isinstance(value, str):
                 return mpmath.mpf(value.strip())
             if isinstance(value, numbers.Integral):
@@ -149,6 +152,15 @@ class Parameter:
             arr = np.asarray(value)
         except Exception:  # pragma: no cover - numpy accepts almost anything
             raise ParameterError(self.name, value, self.domain_str(), "not array-like")
+        if arr.dtype == object:
+            # e.g. exact SymPy constants; the float path rounds them to nearest
+            try:
+                if any(isinstance(v, (bool, np.bool_, str)) for v in arr.flat):
+                    raise TypeError
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ParameterError(self.name, value, self.domain_str(),
+                                     "not a numeric array") from None
         if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number)):
             raise ParameterError(self.name, value, self.domain_str(), "not a numeric array")
         if np.iscomplexobj(arr):
