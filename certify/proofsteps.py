@@ -460,7 +460,8 @@ def _lemma_domination(rec) -> tuple[bool, str, dict]:
         for pt in _LEMMA_GRID:
             vals = {nm: mpmath.mpf(v) for nm, v in pt.items()}
             lr = _evaluate(log_ratio, vals)
-            if bool(h.check(vals).holds) != bool(lr >= 0):
+            hl, hr = _evaluate(h.lhs, vals), _evaluate(h.rhs, vals)
+            if bool(hl < hr if h.strict else hl <= hr) != bool(lr >= 0):
                 bad += 1
         if bad == 0:
             exprs["hypothesis"] = h.as_relational()

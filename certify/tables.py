@@ -1,0 +1,378 @@
+"""Tables of catalogue bounds and predictions, rendered as Markdown, LaTeX (booktabs/siunitx) and CSV.
+
+:func:`table` evaluates one catalogue entry over a parameter grid; :func:`predictions_table` turns
+the real-data predictions of [BS21, Sec. 1.1] into a table; :func:`catalogue_table` lists the
+entries.  All return a :class:`Table`, which knows how to render and save itself.
+
+Lower bounds are printed **rounded down** (to the displayed digits in Markdown/LaTeX, to the next
+float below in CSV), so that a printed number is still a valid lower bound.  Where a theorem's
+hypotheses fail the bound column is left empty and the status column names the failed hypotheses;
+the CSV keeps the formula's value in a separate ``formula_value`` column, marked as not a bound.
+
+Examples
+--------
+>>> from certify.tables import table
+>>> t = table("universal_law", grid={"n": [10**6, 10**9]},
+...           fixed=dict(d=100, p=10**6, eps=0.5, delta=0.01, W=10, J=10))
+>>> [row["hypotheses"] for row in t.rows]
+['fails: sample_size', 'holds']
+>>> print(t.to_markdown().splitlines()[2])
+| n | d | p | eps | delta | W | J | Lip lower bound | hypotheses |
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import itertools
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal, localcontext
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import mpmath
+import numpy as np
+
+import bounds
+from bounds.errors import NotEvaluableError, ParameterError
+
+__all__ = ["Column", "Table", "table", "predictions_table", "catalogue_table", "latex_escape"]
+
+#: LaTeX spelling of the papers' parameter names.
+_LATEX_NAMES = {
+    "eps": r"$\varepsilon$", "delta": r"$\delta$", "sigma": r"$\sigma$", "mu": r"$\mu$",
+    "Bbar": r"$\bar B$", "logF": r"$\log|\mathcal{F}|$", "lip": r"$L$",
+}
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+                  "|": r"\textbar{}"}
+
+
+def latex_escape(text: str) -> str:
+    """Escape the LaTeX special characters of plain text."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a :class:`Table`.
+
+    Attributes
+    ----------
+    key : str
+        Key of the column in each row dict (also the CSV header).
+    label : str
+        Header in Markdown.
+    latex : str
+        Header in LaTeX (already LaTeX; defaults to the escaped label).
+    kind : {"number", "lower", "text"}
+        ``"lower"`` marks lower bounds: rounded *down* when displayed.
+    digits : int
+        Significant digits displayed in Markdown/LaTeX.
+    """
+
+    key: str
+    label: str = ""
+    latex: str = ""
+    kind: str = "number"
+    digits: int = 4
+
+    def __post_init__(self):
+        if self.kind not in ("number", "lower", "text"):
+            raise ParameterError("kind", self.kind, "'number', 'lower' or 'text'")
+        if not self.label:
+            object.__setattr__(self, "label", self.key)
+        if not self.latex:
+            object.__setattr__(self, "latex", _LATEX_NAMES.get(self.label, latex_escape(self.label)))
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating, mpmath.mpf)) and not isinstance(v, bool)
+
+
+def _exact_decimal(v) -> Decimal | None:
+    """The exact value of a float or mpf as a Decimal (None for inf/nan)."""
+    m = mpmath.mpf(v)
+    if not mpmath.isfinite(m):
+        return None
+    man, exp = m.man_exp
+    with localcontext() as ctx:
+        ctx.prec = 2000  # exact for any binary exponent an mpf table value will have
+        return Decimal(int(man)) * Decimal(2) ** int(exp)
+
+
+def _sig(v, digits: int, floor: bool) -> str:
+    """``v`` to ``digits`` significant digits (rounded down if ``floor``), as ``1.234e5``/``123.4``."""
+    if isinstance(v, (int, np.integer)) and abs(int(v)) < 10**7:
+        return str(int(v))
+    d = _exact_decimal(v)
+    if d is None:
+        return str(float(v))
+    if d == 0:
+        return "0"
+    exp = d.adjusted()
+    q = Decimal(1).scaleb(exp - digits + 1)
+    r = d.quantize(q, rounding=ROUND_FLOOR) if floor else d.quantize(q)
+    if r.adjusted() != exp:  # rounding carried into a new digit (9.9995 -> 10.00)
+        exp = r.adjusted()
+        r = r.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=ROUND_FLOOR if floor else None)
+    if -3 <= exp < 6:
+        s = format(r, "f")
+        return s.rstrip("0").rstrip(".") if "." in s else s
+    mant = (r.scaleb(-exp)).normalize()
+    return f"{mant}e{exp}"
+
+
+def _csv_value(v, kind: str) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if _is_number(v):
+        m = mpmath.mpf(v)
+        f = float(m)
+        if kind == "lower" and f > m:
+            f = float(np.nextafter(f, -np.inf))
+        return repr(f)
+    return str(v)
+
+
+@dataclass
+class Table:
+    """A rendered-on-demand table: columns, rows (dicts keyed by column key), caption and notes.
+
+    Methods
+    -------
+    to_markdown, to_latex, to_csv
+        Render.
+    save(directory, stem)
+        Write ``stem.md``, ``stem.tex`` and ``stem.csv``; returns the three paths.
+    """
+
+    title: str
+    columns: list
+    rows: list
+    caption: str = ""
+    notes: list = field(default_factory=list)
+    label: str = ""
+
+    def _cell(self, col: Column, row: Mapping, latex: bool) -> str:
+        v = row.get(col.key)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "" if latex else "n/a"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if _is_number(v) and col.kind != "text":
+            s = _sig(v, col.digits, floor=col.kind == "lower")
+            return rf"\num{{{s}}}" if latex else s
+        return latex_escape(v) if latex else str(v).replace("|", r"\|")
+
+    def to_markdown(self) -> str:
+        """GitHub-flavoured Markdown: title, table, caption and notes."""
+        out = [f"**{self.title}**", ""]
+        out.append("| " + " | ".join(c.label for c in self.columns) + " |")
+        out.append("|" + "|".join("---:" if c.kind != "text" else "---" for c in self.columns) + "|")
+        for row in self.rows:
+            out.append("| " + " | ".join(self._cell(c, row, False) for c in self.columns) + " |")
+        if self.caption:
+            out += ["", self.caption]
+        if self.notes:
+            out += ["", *(f"- {n}" for n in self.notes)]
+        return "\n".join(out) + "\n"
+
+    def to_latex(self) -> str:
+        r"""A ``table`` float with a booktabs ``tabular``; numbers as ``\num{...}`` (siunitx)."""
+        spec = "".join("r" if c.kind != "text" else "l" for c in self.columns)
+        lines = [r"\begin{table}[ht]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+                 " & ".join(c.latex for c in self.columns) + r" \\", r"\midrule"]
+        for row in self.rows:
+            lines.append(" & ".join(self._cell(c, row, True) for c in self.columns) + r" \\")
+        lines += [r"\bottomrule", r"\end{tabular}"]
+        cap = latex_escape(self.title) + (". " + latex_escape(self.caption) if self.caption else "")
+        if self.notes:
+            cap += " " + " ".join(latex_escape(n) for n in self.notes)
+        lines.append(rf"\caption{{{cap}}}")
+        if self.label:
+            lines.append(rf"\label{{{latex_escape(self.label)}}}")
+        lines.append(r"\end{table}")
+        return "\n".join(lines) + "\n"
+
+    def to_csv(self) -> str:
+        """CSV with the column keys as header; full float precision, lower bounds rounded down."""
+        buf = io.StringIO()
+        keys = [c.key for c in self.columns] + [k for k in self._extra_keys()]
+        kinds = {c.key: c.kind for c in self.columns}
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(keys)
+        for row in self.rows:
+            w.writerow([_csv_value(row.get(k), kinds.get(k, "number")) for k in keys])
+        return buf.getvalue()
+
+    def _extra_keys(self) -> list:
+        """Row keys that are not displayed columns (kept in the CSV only)."""
+        shown = {c.key for c in self.columns}
+        extra = []
+        for row in self.rows:
+            for k in row:
+                if k not in shown and k not in extra:
+                    extra.append(k)
+        return extra
+
+    def save(self, directory, stem: str) -> dict:
+        """Write ``stem.md``, ``stem.tex``, ``stem.csv`` into ``directory`` (created if needed)."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        paths = {"md": d / f"{stem}.md", "tex": d / f"{stem}.tex", "csv": d / f"{stem}.csv"}
+        paths["md"].write_text(self.to_markdown())
+        paths["tex"].write_text(self.to_latex())
+        paths["csv"].write_text(self.to_csv())
+        return paths
+
+
+# ------------------------------------------------------------------------------------------------
+# builders
+# ------------------------------------------------------------------------------------------------
+
+def _grid_lists(rec, grid: Mapping, fixed: Mapping) -> dict:
+    if not isinstance(grid, Mapping) or not grid:
+        raise ParameterError("grid", grid, "a non-empty dict parameter name -> list of values")
+    lists = {}
+    for name, values in grid.items():
+        rec.parameter(name)  # UnknownParameterError with the allowed names
+        vals = list(np.atleast_1d(values).tolist()) if not isinstance(values, (list, tuple)) \
+            else list(values)
+        if not vals:
+            raise ParameterError(name, values, "a non-empty list of values", "empty grid axis")
+        if name in fixed:
+            raise ParameterError(name, fixed[name], "given either in grid or in fixed, not both")
+        lists[name] = vals
+    for name in fixed:
+        rec.parameter(name)
+    return lists
+
+
+def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any] | None = None,
+          *, precision: int = 30) -> Table:
+    """Evaluate one catalogue entry over the Cartesian product of a parameter grid.
+
+    Parameters
+    ----------
+    theorem_id : str
+        A catalogue id (``bounds.ids()``).
+    grid : dict
+        Parameter name -> list of values; the rows run over the product, last axis fastest.
+    fixed : dict, optional
+        Values of the other parameters (defaults of the record apply to omitted ones).
+    precision : int
+        Decimal digits of the mpmath evaluation.
+
+    Returns
+    -------
+    Table
+        Columns: the varied and fixed parameters, ``bound`` (the lower bound, empty where a
+        hypothesis fails) and ``hypotheses`` (``"holds"`` or ``"fails: name, ..."``).  Rows also
+        carry ``formula_value`` and ``within_hypotheses`` (in the CSV only).
+
+    Raises
+    ------
+    UnknownTheoremError, UnknownParameterError, ParameterError, NotEvaluableError
+    """
+    rec = bounds.get(theorem_id)
+    if not rec.evaluable:
+        raise NotEvaluableError(rec.id, str(rec.status), rec.refusal or "no proved bound")
+    fixed = dict(fixed or {})
+    lists = _grid_lists(rec, grid, fixed)
+    rows = []
+    for combo in itertools.product(*lists.values()):
+        params = {**fixed, **dict(zip(lists, combo))}
+        value = rec.lower_bound(check=False, precision=precision, **params)
+        failed = [h.name for h in value.failed]
+        row = {k: params[k] for k in (*lists, *fixed)}
+        row.update(bound=mpmath.mpf(value) if not failed else None,
+                   hypotheses="holds" if not failed else "fails: " + ", ".join(failed),
+                   formula_value=mpmath.mpf(value), within_hypotheses=not failed)
+        rows.append(row)
+    cols = [Column(k, kind="number") for k in (*lists, *fixed)]
+    cols += [Column("bound", "Lip lower bound", r"$\operatorname{Lip}(f) \geq$", kind="lower"),
+             Column("hypotheses", "hypotheses", kind="text")]
+    notes = [f"{rec.citation}; status: {rec.status}."]
+    if rec.assumptions:
+        notes.append("Assumed, not checkable from the parameters: " + "; ".join(rec.assumptions) + ".")
+    notes.append("Bounds are rounded down. An empty bound means a hypothesis fails there: the "
+                 "formula is then not a bound (its value is kept in the CSV column formula_value).")
+    return Table(title=f"{rec.id}: {rec.title}", columns=cols, rows=rows,
+                 caption=rec.conclusion, notes=notes, label=f"tab:{rec.id}")
+
+
+def _as_dict(item) -> dict:
+    if dataclasses.is_dataclass(item):
+        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    if isinstance(item, Mapping):
+        return dict(item)
+    if hasattr(item, "_asdict"):
+        return dict(item._asdict())
+    return dict(vars(item))
+
+
+def _plain(v):
+    """Table-friendly value: numbers stay numbers, sequences become 'a to b', others strings."""
+    if v is None or isinstance(v, (bool, str)) or _is_number(v):
+        return v
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_number(x) for x in v):
+        return f"{_sig(v[0], 3, False)} to {_sig(v[1], 3, False)}"
+    return str(v)
+
+
+def predictions_table(predictions=None) -> Table:
+    """The real-data predictions of [BS21, Sec. 1.1] as a :class:`Table`.
+
+    Parameters
+    ----------
+    predictions : sequence, optional
+        Items as returned by ``bounds.predictions()`` (dataclasses, named tuples or dicts); by
+        default that function is called.  Every scalar field becomes a column.
+    """
+    items = bounds.predictions() if predictions is None else predictions
+    if isinstance(items, Mapping):
+        items = list(items.values())
+    rows = [{k: _plain(v) for k, v in _as_dict(it).items()} for it in items]
+    keys = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    # long prose fields go to the notes, not into a column
+    prose = [k for k in keys if all(isinstance(r.get(k), str) and len(r.get(k)) > 60
+                                    for r in rows if r.get(k) is not None)]
+    cols = [Column(k, kind="number" if all(_is_number(r.get(k)) or r.get(k) is None for r in rows)
+                   else "text") for k in keys if k not in prose]
+    notes = []
+    for k in prose:
+        for r in rows:
+            if r.get(k):
+                first = r.get(keys[0])
+                notes.append(f"{first}: {k}: {r[k]}")
+    return Table(title="Real-data predictions of the universal law [BS21, Sec. 1.1]",
+                 columns=cols, rows=rows,
+                 caption="Parameters needed for robust interpolation, p ~ n d, from the formula.",
+                 notes=notes, label="tab:predictions")
+
+
+def catalogue_table() -> Table:
+    """One row per catalogue entry: id, status, title, source, Lipschitz domain, evaluable."""
+    rows = []
+    for t in bounds.catalog():
+        rows.append({"id": t.id, "status": str(t.status), "title": t.title,
+                     "source": f"{t.citation.authors} {t.citation.year}"
+                               + (f", {t.citation.theorem}" if t.citation.theorem else ""),
+                     "domain": t.lipschitz_domain, "evaluable": t.evaluable})
+    cols = [Column("id", kind="text"), Column("status", kind="text"), Column("title", kind="text"),
+            Column("source", kind="text"), Column("domain", "Lip domain", kind="text"),
+            Column("evaluable", kind="text")]
+    return Table(title="Catalogue of law-of-robustness entries", columns=cols, rows=rows,
+                 caption="Status: stated (constants read in the source), derived (constants ours, "
+                         "proved in docs/proofs), conjecture/withdrawn (never evaluated).",
+                 label="tab:catalogue")
