@@ -283,6 +283,29 @@ def _opnorm_upper(J: np.ndarray, Jr: np.ndarray, p) -> float:
 # LP: Chebyshev-centre feasibility of a node's open region
 # ----------------------------------------------------------------------------------------------
 
+def _dual_proves_empty(A, Ar, r, rr, y, xm, xr) -> bool:
+    """Rigorous weak-duality proof that ``{x in box : a_i . x <= r_i}`` is empty.
+
+    For ``y >= 0``, every feasible ``x`` has ``sum_i y_i (a_i . x - r_i) <= 0``; if an
+    outward-rounded lower bound of that sum over the box (``|x - xm| <= xr``) and over the row
+    enclosures (``|a_i - A_i| <= Ar_i``, ``|r_i - r| <= rr_i``) is positive, there is no such ``x``.
+    """
+    y = np.maximum(y, 0.0)
+    if not np.any(y > 0):
+        return False
+    g, gr = _mm(y[None, :], None, A, Ar)  # enclosure of sum_i y_i a_i
+    g, gr = g[0], gr[0]
+    v, vr = _mm(g[None, :], None, xm[:, None], None)
+    v, vr = float(v[0, 0]), float(vr[0, 0])
+    yr = float(y @ r)
+    # every term of E is non-negative: rounding of v and y.r, the box and row/rhs radii
+    E = (vr + float(np.abs(g) @ xr) + float(gr @ (np.abs(xm) + xr)) + float(y @ rr)
+         + float(y @ np.abs(r)) * (len(r) + 2) * _U)
+    E = float(_inflate(np.array(E), len(r) + 2 * len(xm) + 4))
+    lower = v - yr - E  # <= min over the box of sum_i y_i (a_i . x - r_i), up to this rounding
+    return lower > 4 * _U * (abs(v) + abs(yr) + E) + _TINY
+
+
 class _ChebyshevLP:
     """Chebyshev-centre LP ``max s : A x + ||A_i|| s <= r, x in box, s <= cap`` solved with HiGHS.
 
@@ -353,7 +376,7 @@ class _ChebyshevLP:
 
 class _Node:
     __slots__ = ("ub", "k", "plo", "phi", "zlo", "zhi", "M", "Mr", "c", "cr", "A", "r", "split",
-                 "keys", "x", "fresh", "leaf", "ball", "checked", "refined")
+                 "keys", "x", "fresh", "leaf", "ball", "checked", "refined", "Ar", "rr")
 
     def __lt__(self, other):  # heap ties
         return id(self) < id(other)
@@ -388,7 +411,8 @@ class ExactSearch:
         self._slope_tables()
         self.lp = _ChebyshevLP(self.d, box)
         self.enum_budget = int(enum_budget)
-        self.stats = dict(nodes=0, lps=0, farkas_ok=0, farkas_failed=0, interval_empty=0,
+        self._combo_cache = {}
+        self.stats = dict(nodes=0, lps=0, farkas_ok=0, farkas_failed=0, dual_empty=0,
                           leaves=0, witness_checks=0, witness_rejected=0, pruned_by_bound=0)
         self.lower = 0.0
         self.lower_ball = None
@@ -470,6 +494,8 @@ class ExactSearch:
         node.M, node.Mr, node.c, node.cr = self.W[0], None, self.b[0], None
         node.A = np.zeros((0, self.d))
         node.r = np.zeros(0)
+        node.Ar = np.zeros((0, self.d))
+        node.rr = np.zeros(0)
         node.split = {}
         node.ball = None
         node.checked = False
@@ -538,6 +564,15 @@ class ExactSearch:
         node.refined = self.enum_budget <= 1 or node.leaf
         return J, Jr
 
+    def _combos(self, sizes):
+        """All index tuples of a product of ranges ``0..q-1`` (cached by the sizes)."""
+        C = self._combo_cache.get(sizes)
+        if C is None:
+            C = np.array(list(itertools.product(*[range(q) for q in sizes])),
+                         dtype=np.int64).reshape(-1, len(sizes))
+            self._combo_cache[sizes] = C
+        return C
+
     def _enum_bound(self, node):
         """Bound over completions that enumerates the most influential undecided neurons.
 
@@ -576,8 +611,8 @@ class ExactSearch:
             size *= q
         if not chosen:
             return math.inf
-        ranges = [range(int(node.plo[l][i]), int(node.phi[l][i]) + 1) for l, i in chosen]
-        C = np.array(list(itertools.product(*ranges)), dtype=np.int64).reshape(size, len(chosen))
+        C = self._combos(tuple(int(node.phi[l][i] - node.plo[l][i] + 1) for l, i in chosen))
+        C = C + np.array([node.plo[l][i] for l, i in chosen], dtype=np.int64)
         Bn = C.shape[0]
         sm, sr = {}, {}
         for l in range(k, nh):
@@ -677,6 +712,10 @@ class ExactSearch:
         node.x = None
         if y is None:  # HiGHS failed or found the LP infeasible (a zero row with negative rhs)
             y = np.ones(len(node.r) + 2 * self.d)
+        if self.box is not None and _dual_proves_empty(node.A, node.Ar, node.r, node.rr,
+                                                       y[:len(node.r)], self.xm, self.xr):
+            self.stats["dual_empty"] += 1
+            return False
         if self._certify_empty(node, y):
             return False
         return None
@@ -729,6 +768,9 @@ class ExactSearch:
             rhs = (t - node.c[i]) if side == "le" else (node.c[i] - t)
             ch.A = np.vstack([node.A, arow[None, :]])
             ch.r = np.r_[node.r, rhs]
+            # radii of the float row and right-hand side around the exact ones
+            ch.Ar = np.vstack([node.Ar, np.zeros((1, self.d)) if node.Mr is None else node.Mr[i:i + 1]])
+            ch.rr = np.r_[node.rr, _inflate(abs(rhs) * _U + (0.0 if node.cr is None else node.cr[i]), 2)]
             ch.keys = node.keys + [(k, i, side)]
             ch.split = dict(node.split)
             ch.split[(k, i)] = True
