@@ -42,7 +42,8 @@ from flint import fmpq
 
 from bounds.errors import ParameterError
 
-from .certificate import Witness, make_certificate, normalize_domain, normalize_norm
+from .certificate import (Witness, make_certificate, normalize_domain, normalize_norm,
+                          register_verifier)
 from .regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, to_fmpq,
                       verify_empty_interior)
 
@@ -420,7 +421,10 @@ class ExactSearch:
         self.unresolved = []  # (ub, reason) of leaves whose upper bound stays in the result
         self.closed_max = 0.0
         self.heap = []
-        self.all_feasible = False
+        # Two-layer fast path: globally, if W_1 has full row rank (decided exactly), every
+        # pattern of the single hidden layer is realised, so no LP is ever needed.
+        self.all_feasible = (box is None and self.nh == 1 and self.W[0].shape[0] <= self.d
+                             and self.exact.W[0].rank() == self.W[0].shape[0])
         if box is not None:
             self.xm, self.xr = _mid_rad(box[0], box[1])
 
@@ -627,6 +631,18 @@ class ExactSearch:
             G, Gr = _mm(G, Gr, self.W[l], None)
         G, Gr = _scale_cols(G, Gr, sm[k][:, None, :], sr[k][:, None, :])
         J, Jr = _mm(G, Gr, node.M, node.Mr)
+        if self.all_feasible and len(chosen) == len(cand):
+            # every completion is a realised region: the best one is a witness candidate
+            if self.p == 2:
+                vals = np.linalg.norm(J, 2, axis=(1, 2))
+            else:
+                vals = np.abs(J).sum(2 if self.p == math.inf else 1).max(1)
+            best = int(np.argmax(vals))
+            pattern = [node.plo[l].copy() for l in range(nh)]
+            for e, (l, i) in enumerate(chosen):
+                pattern[l][i] = C[best, e]
+            if vals[best] > self.lower * (1 + 1e-13):
+                self._try_witness(self._point_for(pattern), pattern)
         return _batch_opnorm_upper(J, Jr, self.p, self.lower)
 
     # ------------------------------------------------------------------ witnesses
@@ -813,6 +829,8 @@ class ExactSearch:
             node.ball = opnorm_ball(self.exact.jacobian(pattern), self.p)
             node.ub = min(node.ub, arb_ceil(node.ball))
             ok = False
+            if node.x is None and self.all_feasible:
+                node.x = self._point_for(pattern)
             if node.x is not None:
                 ok = self._leaf_witness(node)
             node.checked = ok
@@ -824,6 +842,15 @@ class ExactSearch:
         else:
             reason = "no verified interior point" if node.x is not None else "emptiness not certified"
             self.unresolved.append((node.ub, reason))
+
+    def _point_for(self, pattern):
+        """A point mapped by a full-row-rank first layer to the middle of the pattern's pieces."""
+        bp = self.bps[0]
+        ext = np.r_[bp[0] - 2.0, bp, bp[-1] + 2.0] if bp.size else np.array([-1.0, 1.0])
+        pc = np.asarray(pattern[0])
+        target = 0.5 * (ext[pc] + ext[pc + 1])
+        x, *_ = np.linalg.lstsq(self.W[0], target - self.b[0], rcond=None)
+        return x
 
     def _leaf_witness(self, node):
         pattern = node.plo
@@ -934,9 +961,30 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
         witness = Witness(kind="point", x=x, x2=None, value=value,
                           value_ball=str(search.lower_ball), pattern=None)
     details = dict(search.stats)
+    details["tol"] = tol
     details["unresolved"] = list(search.unresolved)
     details["open_nodes"] = len(search.heap)
     if search.witness is not None:
         details["witness_pattern"] = tuple(tuple(int(v) for v in q) for q in search.witness[1])
     return make_certificate(net, p, box, "exact", upper, witness, tol=tol, status=status,
                             elapsed=time.perf_counter() - t0, details=details, rigorous=True)
+
+
+def _recheck_upper(cert) -> tuple[bool, str]:
+    """Upper-bound re-check for :meth:`Certificate.verify`: an independent second search.
+
+    The search is re-run with the plain interval-Jacobian bounds (``enum_budget=1``, a different
+    bounding code path) and a fresh witness; the certificate passes when the two enclosures
+    intersect, i.e. neither run's verified lower bound exceeds the other's upper bound.  This is a
+    consistency check of the producing run, not a replay of its proof tree.
+    """
+    limit = max(10.0, 5.0 * float(cert.elapsed or 0.0))
+    again = exact_lipschitz(cert.network, cert.norm, cert.domain, tol=max(cert.details.get("tol", 1e-9), 1e-9),
+                            time_limit=limit, enum_budget=1)
+    ok = again.lower <= cert.upper and cert.lower <= again.upper
+    return ok, (f"second search with interval bounds ({again.status}) gives "
+                f"[{again.lower!r}, {again.upper!r}], which "
+                + ("intersects" if ok else "does NOT intersect") + " the certificate")
+
+
+register_verifier("exact", _recheck_upper)

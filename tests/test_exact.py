@@ -180,6 +180,22 @@ def test_soundness_hardtanh(seed, d, widths, m, p, local, budget):
     _check_against_brute(ws, bs, "hardtanh", p, box, budget)
 
 
+@pytest.mark.parametrize("act", ["relu", "abs", "hardtanh"])
+@pytest.mark.parametrize("p", NORMS)
+def test_two_layer_full_rank_needs_no_lp(act, p):
+    # k <= d neurons with a full-row-rank first layer: every pattern is realised globally
+    ws, bs = random_net(7, 6, (4,), 2, act)
+    c, ref = _check_against_brute(ws, bs, act, p, None)
+    assert c.details["lps"] == 0
+
+
+def test_verify_accepts_certificate():
+    net = _lipbab("sdnet_10_15_10_3")
+    c = exact_lipschitz(net, math.inf, (np.zeros(10), np.full(10, 0.1)))
+    res = c.verify()
+    assert res.ok, str(res)
+
+
 def test_hand_built_constant_one():
     # f(x) = relu(x) - relu(-x - 1) has slope 1 for x > 0, 0 on (-1, 0) and 1 for x < -1
     net = Network.from_arrays([np.array([[1.0], [-1.0]]), np.array([[1.0, -1.0]])],
