@@ -1,0 +1,244 @@
+"""Hypothesis strategies for property-testing statements, in the style of ``hypothesis.extra.numpy``.
+
+This module needs `hypothesis <https://hypothesis.readthedocs.io>`_ (the ``test`` extra:
+``pip install lawrob[test]``); it is imported lazily, so ``import bounds`` never needs it.
+
+* :func:`data_models` -- :class:`~bounds.data.DataModel` instances (sphere, Gaussian, cube, shifted
+  mixtures; random signs or bounded target plus noise with exact ``sigma2``);
+* :func:`samples` -- ``(X, y)`` drawn from a model (fixed or drawn);
+* :func:`theorem_parameters` -- valid parameter dicts for a catalogue entry, respecting the
+  domains and, optionally, the hypotheses;
+* :func:`two_layer_networks` -- weights ``(W, a, b)`` of ``x -> sum_l a_l psi(w_l . x + b_l)`` as
+  arrays (build a network with ``certify.network.two_layer(W, a, b)``).
+
+Property-testing a statement takes a few lines.  For instance, "the universal law's bound grows
+with ``n``" (a monotonicity every correct version of the bound satisfies):
+
+>>> from hypothesis import given, settings
+>>> import bounds
+>>> from bounds.strategies import theorem_parameters
+>>> law = bounds.get("universal_law")
+>>> @settings(derandomize=True, max_examples=20, deadline=None)
+... @given(theorem_parameters("universal_law"))
+... def test_monotone_in_n(params):
+...     more = dict(params, n=2 * params["n"])
+...     assert law.lower_bound(**more) > law.lower_bound(**params)
+>>> test_monotone_in_n()
+
+And a data-dependent property, "random labels have ``sigma2`` = 1 and lie in {-1, 1}":
+
+>>> import numpy as np
+>>> from bounds.strategies import data_models, samples
+>>> @settings(derandomize=True, max_examples=10, deadline=None)
+... @given(samples(data_models(noisy=False), n=5))
+... def test_signs(sample):
+...     X, y = sample
+...     assert set(np.unique(y)) <= {-1.0, 1.0}
+>>> test_signs()
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+
+from .data import DataModel, Measure, Labels, random_signs_labels, symmetric_noise, MEASURES
+
+__all__ = ["data_models", "samples", "theorem_parameters", "two_layer_networks", "TwoLayerWeights"]
+
+#: Upper ends of the drawn ranges for unbounded integer parameters (log-uniform draws).
+INT_CAPS = {"n": 10 ** 12}
+DEFAULT_INT_CAP = 10 ** 6
+#: Log-uniform range of unbounded positive real parameters.
+REAL_RANGE = (1e-3, 1e3)
+
+
+def _st():
+    try:
+        import hypothesis.strategies as st
+    except ImportError as exc:  # pragma: no cover - hypothesis is a test extra
+        raise ImportError("bounds.strategies needs hypothesis: pip install 'lawrob[test]'") from exc
+    return st
+
+
+def _as_strategy(value, st):
+    return value if isinstance(value, st.SearchStrategy) else st.just(value)
+
+
+class TwoLayerWeights(NamedTuple):
+    """Weights of ``f(x) = sum_l a_l psi(w_l . x + b_l)``, in ``certify.network.two_layer``'s order."""
+
+    W: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+
+def _bounded_target(v: np.ndarray, bound: float):
+    """``x -> bound * tanh(v . x)``: a smooth target with ``sup |target| <= bound``."""
+    def target(X):
+        return bound * np.tanh(np.asarray(X) @ v)
+    return target
+
+
+def data_models(d=None, measures=MEASURES, max_components: int = 1, noisy: bool = True):
+    """Strategy for :class:`~bounds.data.DataModel` instances.
+
+    Parameters
+    ----------
+    d : int or strategy, optional
+        Input dimension; default integers in ``[2, 8]`` (the sphere needs ``d >= 2`` to be
+        isoperimetric with a finite constant).
+    measures : sequence of str
+        Base measures to draw from.
+    max_components : int
+        Mixtures of up to this many shifted components (1: no mixtures).
+    noisy : bool
+        Also draw labels ``y = target(x) + noise`` (bounded tanh target, symmetric noise with
+        rational ``s, q``, hence exact ``sigma2``); otherwise only random signs.
+    """
+    st = _st()
+    dims = _as_strategy(d, st) if d is not None else st.integers(2, 8)
+
+    @st.composite
+    def build(draw):
+        dim = draw(dims)
+        K = draw(st.integers(1, max_components))
+
+        def base():
+            name = draw(st.sampled_from(tuple(measures)))
+            if name == "sphere":
+                return Measure.sphere(dim, draw(st.sampled_from([0.5, 1.0, 2.0])))
+            return Measure.gaussian(dim) if name == "gaussian" else Measure.cube(dim)
+
+        if K == 1:
+            measure = base()
+        else:
+            comps = []
+            for _ in range(K):
+                shift = draw(st.lists(st.integers(-4, 4), min_size=dim, max_size=dim))
+                comps.append(base().shifted(np.asarray(shift, float) / 2))
+            raw = draw(st.lists(st.integers(1, 5), min_size=K, max_size=K))
+            measure = Measure.mixture(comps, [w / sum(raw) for w in raw])
+        if noisy and draw(st.booleans()):
+            s = Fraction(draw(st.integers(1, 4)), 4)
+            q = Fraction(draw(st.integers(1, 4)), 4)
+            v = np.asarray(draw(st.lists(st.integers(-3, 3), min_size=dim, max_size=dim)), float)
+            tb = float(1 - s)
+            labels = Labels(symmetric_noise(s, q), _bounded_target(v, tb) if tb > 0 else None, tb,
+                            name="target_plus_noise")
+        else:
+            labels = random_signs_labels()
+        return DataModel(measure, labels)
+
+    return build()
+
+
+def samples(model, n=None):
+    """Strategy for ``(X, y)`` drawn from ``model`` (a DataModel or a strategy of them).
+
+    ``n``: int or strategy (default integers in ``[1, 50]``).  The sample is produced by the
+    model's seeded sampler from a drawn seed, so shrinking and replay are deterministic.
+    """
+    st = _st()
+    models = _as_strategy(model, st)
+    sizes = _as_strategy(n, st) if n is not None else st.integers(1, 50)
+
+    @st.composite
+    def build(draw):
+        m = draw(models)
+        return m.sample(draw(sizes), seed=draw(st.integers(0, 2 ** 32 - 1)))
+
+    return build()
+
+
+def _log_uniform(draw, st, lo: float, hi: float) -> float:
+    u = draw(st.floats(0.0, 1.0, allow_nan=False))
+    return float(math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))))
+
+
+def _parameter(draw, st, par):
+    """A value inside ``par``'s domain: log-uniform over wide ranges, never on an open end."""
+    lo, hi = par.low, par.high
+    if par.integer:
+        a = int(lo) + (1 if par.low_open else 0)
+        b = (int(hi) - (1 if par.high_open else 0)) if math.isfinite(hi) else \
+            INT_CAPS.get(par.name, DEFAULT_INT_CAP)
+        a = max(a, 1) if not math.isfinite(lo) else a
+        if b - a <= 1000 or a < 1:
+            return draw(st.integers(a, b))
+        return max(a, min(b, int(round(_log_uniform(draw, st, a, b)))))
+    if math.isfinite(lo) and math.isfinite(hi):
+        x = draw(st.floats(lo, hi, allow_nan=False, exclude_min=par.low_open, exclude_max=par.high_open))
+        # keep away from the ends by a relative 1e-9 so that logs of (1 - x) stay moderate
+        pad = 1e-9 * (hi - lo)
+        return min(max(x, lo + pad), hi - pad)
+    if math.isfinite(lo):
+        return lo + _log_uniform(draw, st, *REAL_RANGE)
+    return draw(st.floats(-1e3, 1e3, allow_nan=False))
+
+
+def theorem_parameters(theorem_id, hypotheses: bool = True, fixed: dict | None = None):
+    """Strategy for valid parameter dicts of a catalogue entry.
+
+    Parameters
+    ----------
+    theorem_id : str or Theorem
+    hypotheses : bool
+        Only draw points where every checkable hypothesis holds.  Failing draws are first
+        repaired by multiplying ``n`` by 10 (up to ``10^12``; the sample-size hypotheses are
+        monotone in ``n``), then filtered out.
+    fixed : dict, optional
+        Parameters held fixed (e.g. ``{"c": 1, "K": 1}``).
+
+    Returns
+    -------
+    strategy of dict
+        ``{name: value}`` for every parameter, ready for ``theorem.lower_bound(**params)``.
+    """
+    st = _st()
+    from .catalog import get
+    th = get(theorem_id) if isinstance(theorem_id, str) else theorem_id
+    th._refuse_if_not_evaluable()
+    fixed = dict(fixed or {})
+
+    @st.composite
+    def build(draw):
+        from hypothesis import assume
+        params = {}
+        for par in th.parameters:
+            params[par.name] = fixed[par.name] if par.name in fixed else _parameter(draw, st, par)
+        if hypotheses:
+            ok = all(th.hypotheses(**params))
+            while not ok and "n" in params and "n" not in fixed and params["n"] * 10 <= INT_CAPS["n"]:
+                params["n"] = params["n"] * 10
+                ok = all(th.hypotheses(**params))
+            assume(ok)
+        return params
+
+    return build()
+
+
+def two_layer_networks(d, k, max_weight: float = 2.0, bias: bool = True):
+    """Strategy for the weights :class:`TwoLayerWeights` ``(W, a, b)`` of a width-``k`` network on ``R^d``.
+
+    Entries are finite floats in ``[-max_weight, max_weight]`` (``d``, ``k``: ints or strategies);
+    ``b`` is zero when ``bias=False``.  Arrays, not ``certify`` networks: ``bounds`` never
+    imports ``certify``.
+    """
+    st = _st()
+    from hypothesis.extra.numpy import arrays
+    dims, widths = _as_strategy(d, st), _as_strategy(k, st)
+    elems = st.floats(-max_weight, max_weight, allow_nan=False, allow_subnormal=False, width=64)
+
+    @st.composite
+    def build(draw):
+        dd, kk = draw(dims), draw(widths)
+        W = draw(arrays(np.float64, (kk, dd), elements=elems))
+        a = draw(arrays(np.float64, (kk,), elements=elems))
+        b = draw(arrays(np.float64, (kk,), elements=elems)) if bias else np.zeros(kk)
+        return TwoLayerWeights(W, a, b)
+
+    return build()

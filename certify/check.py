@@ -1,0 +1,584 @@
+"""The theorem checker: does a fitted network respect a catalogue statement on this instance?
+
+:func:`check` takes a statement (a :class:`~bounds.theorem.Theorem` or its id), a sample
+``(X, y)`` and a network, and
+
+1. works out the statement's parameters *for this instance*: ``n, d`` from the sample, the class
+   quantities from the network (``p = net.n_params``; for the universal law the class
+   ``{f_w : ||w||_inf <= W_max}`` of the network's architecture, of diameter
+   ``2 W_max sqrt(p)`` and parameter-Lipschitz constant ``J = R (W_max p)^D`` from
+   :func:`bounds.universal.deep_network_parameters`), the distribution's ``c, K, sigma^2, R``
+   from a :class:`bounds.data.DataModel`, and the user's ``eps, delta``;
+2. checks the hypotheses: the theorem's own (``theorem.hypotheses``) and the instance's (the fit
+   level ``MSE <= sigma^2 - eps``, computed with an outward-rounded enclosure of the network's
+   outputs; a bounded support; weights inside the class);
+3. evaluates the lower bound, certifies an *upper* bound on the network's Lipschitz constant on
+   the domain the statement means (``certifier``, default :func:`certify.lipschitz`), and
+   compares: a certified upper bound below the theorem's lower bound is a **violation**.
+
+Probabilistic statements may fail with probability ``delta`` on a legitimate instance, so a
+single violation of such a statement is reported with ``delta`` attached (use
+:func:`certify.statistics.failure_rate` to test a failure frequency); a deterministic statement
+must never be violated.
+
+Examples
+--------
+>>> import numpy as np, certify
+>>> from bounds.data import DataModel, Measure
+>>> from certify.fit import random_features
+>>> model = DataModel(Measure.sphere(4))                    # random signs on S^3
+>>> X, y = model.sample(12, seed=0)
+>>> fit = random_features(X, y, k=16, seed=1)
+>>> res = check("universal_law", X, y, fit.network, model=model, eps=0.5, delta=0.1)
+>>> res.verdict                                              # n = 12 is far too small
+'not_applicable'
+>>> [h.name for h in res.failed]
+['sample_size']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable
+
+import mpmath
+import numpy as np
+
+import bounds
+from bounds.errors import ParameterError
+from bounds.theorem import HypothesisResult, Theorem
+
+from .errors import ShapeError
+from .interval import Interval
+from .network import Network
+
+__all__ = ["check", "CheckResult", "load_counterexample", "ADAPTERS", "output_enclosure",
+           "VERDICTS"]
+
+VERDICTS = ("consistent", "violated", "not_applicable")
+
+#: A violation is declared only when the certified upper bound is below the lower bound by more
+#: than this relative margin, so that the ~1e-25 relative error of evaluating the bound in mpmath
+#: never decides it.
+_REL_MARGIN = 1e-12
+
+
+# ----------------------------------------------------------------------------------------------
+# result
+# ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class CheckResult:
+    """Outcome of :func:`check`.
+
+    Attributes
+    ----------
+    verdict : {"consistent", "violated", "not_applicable"}
+    theorem_id : str
+    probabilistic : bool
+        The statement holds with probability ``>= 1 - delta`` (not surely).
+    delta : float or None
+        The statement's failure probability (``None`` for deterministic statements).
+    bound : object or None
+        The theorem's lower bound (:class:`~bounds.theorem.BoundValue` or
+        :class:`~bounds.theorem.DataBound`); ``None`` when not applicable.
+    quantity : str
+        What the bound bounds (``"lipschitz"``: the l2 Lipschitz constant on ``domain``).
+    upper, lower : float or None
+        Certified enclosure of that quantity for the network.
+    ratio : float or None
+        ``upper / bound``: how far above the bound the network is (``< 1`` is a violation).
+    certificate : Certificate or None
+    domain : None or (lo, hi)
+        Box the Lipschitz constant was certified on (``None``: all of R^d).
+    hypotheses : list of HypothesisResult
+        Every checked hypothesis (instance's first, then the theorem's).
+    failed : list of HypothesisResult
+    params : dict
+        The parameters the bound was evaluated at (and where each came from in ``sources``).
+    sources : dict
+        ``name -> "user" | "instance" | "model" | "default"``.
+    notes : list of str
+    X, y, network, seed :
+        The instance, for reproduction (see :meth:`save`).
+    """
+
+    verdict: str
+    theorem_id: str
+    probabilistic: bool
+    delta: float | None
+    bound: object
+    quantity: str
+    upper: float | None
+    lower: float | None
+    ratio: float | None
+    certificate: object
+    domain: object
+    hypotheses: list
+    failed: list
+    params: dict
+    sources: dict
+    notes: list
+    X: np.ndarray = field(repr=False, default=None)
+    y: np.ndarray = field(repr=False, default=None)
+    network: Network = field(repr=False, default=None)
+    seed: object = None
+
+    @property
+    def consistent(self) -> bool:
+        return self.verdict == "consistent"
+
+    @property
+    def violated(self) -> bool:
+        return self.verdict == "violated"
+
+    def __str__(self):
+        head = f"{self.theorem_id}: {self.verdict}"
+        if self.verdict == "not_applicable":
+            return head + " (" + "; ".join(h.name for h in self.failed) + ")"
+        s = f"{head}: certified {self.quantity} <= {self.upper:.6g}, bound {float(self.bound):.6g}, ratio {self.ratio:.4g}"
+        if self.verdict == "violated" and self.probabilistic:
+            s += f" (probabilistic statement: may fail with probability <= delta = {self.delta:g})"
+        return s
+
+    def save(self, path) -> None:
+        """Write everything needed to reproduce the check to an ``.npz`` file.
+
+        Arrays ``X``, ``y``, ``W1, b1, ..., WL, bL`` (the network, as :meth:`Network.to_npz`)
+        and ``meta``, a JSON string with the verdict, theorem id, parameters (as decimal
+        strings), the bound, the certified enclosure, the certifier's method and the seed.
+        :func:`load_counterexample` reads it back.
+        """
+        arrays = {"X": np.asarray(self.X), "y": np.asarray(self.y)}
+        for i, (w, b) in enumerate(zip(self.network.weights, self.network.biases), start=1):
+            arrays[f"W{i}"], arrays[f"b{i}"] = np.asarray(w), np.asarray(b)
+        meta = {
+            "verdict": self.verdict, "theorem_id": self.theorem_id,
+            "probabilistic": self.probabilistic, "delta": self.delta,
+            "params": {k: _num_str(v) for k, v in self.params.items()},
+            "sources": self.sources,
+            "bound": None if self.bound is None else _num_str(_bound_value(self.bound)),
+            "upper": self.upper, "lower": self.lower, "ratio": self.ratio,
+            "method": getattr(self.certificate, "method", None),
+            "domain": None if self.domain is None else [np.asarray(self.domain[0]).tolist(),
+                                                        np.asarray(self.domain[1]).tolist()],
+            "activations": [a.spec for a in self.network.activations],
+            "failed": [str(h) for h in self.failed], "notes": self.notes,
+            "seed": self.seed if isinstance(self.seed, (int, type(None))) else repr(self.seed),
+        }
+        np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def load_counterexample(path) -> dict:
+    """Read a file written by :meth:`CheckResult.save`.
+
+    Returns
+    -------
+    dict
+        ``X``, ``y``, ``network`` (a :class:`Network`), ``params`` (mpmath numbers), ``meta``
+        (the JSON metadata).  ``check(meta["theorem_id"], X, y, network, **params)`` re-runs it
+        (pass the same certifier).
+    """
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        L = sum(1 for k in z.files if k.startswith("W"))
+        ws = [z[f"W{i}"] for i in range(1, L + 1)]
+        bs = [z[f"b{i}"] for i in range(1, L + 1)]
+        X, y = z["X"], z["y"]
+    net = Network.from_arrays(ws, bs, meta["activations"] if meta["activations"] else "relu")
+    params = {k: mpmath.mpf(v) for k, v in meta["params"].items()}
+    return {"X": X, "y": y, "network": net, "params": params, "meta": meta}
+
+
+def _num_str(v) -> str:
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return mpmath.nstr(mpmath.mpf(v), 30)
+
+
+def _bound_value(bound) -> mpmath.mpf:
+    return mpmath.mpf(bound.value) if hasattr(bound, "value") and not isinstance(bound, mpmath.mpf) \
+        else mpmath.mpf(bound)
+
+
+# ----------------------------------------------------------------------------------------------
+# instance quantities
+# ----------------------------------------------------------------------------------------------
+
+def output_enclosure(net: Network, X) -> Interval:
+    """Rigorous enclosure of ``f(x_i)`` for every row of ``X``: an :class:`Interval` of shape ``(n, m)``.
+
+    Outward-rounded interval arithmetic on point inputs (no Arb): widths are a few ulps times the
+    size of the intermediate values.
+    """
+    a = Interval(np.asarray(X, dtype=float))
+    z = a
+    for i, (w, b) in enumerate(zip(net.weights, net.biases)):
+        z = a @ w.T + b
+        if i < net.hidden_layers:
+            a = net.activations[i].interval(z)
+    return z
+
+
+def mse_upper(net: Network, X, y) -> float:
+    """A rigorous upper bound on ``(1/n) sum_i (f(x_i) - y_i)^2`` (scalar networks)."""
+    f = output_enclosure(net, X)
+    if f.shape[1] != 1:
+        raise ShapeError(f"net: the MSE of a sample needs a scalar output, got {f.shape[1]} outputs")
+    res = f[:, 0] - np.asarray(y, dtype=float)
+    n = len(y)
+    return float((res.square().sum() / n).hi)
+
+
+def _hyp(name, holds, lhs, rhs, description, relation="<=") -> HypothesisResult:
+    return HypothesisResult(name, bool(holds), mpmath.mpf(lhs) if _finite(lhs) else lhs,
+                            mpmath.mpf(rhs) if _finite(rhs) else rhs, relation, description)
+
+
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _dyadic_ceil(x: float) -> float:
+    """The smallest power of two ``>= x``."""
+    return float(2.0 ** math.ceil(math.log2(x))) if x > 0 else 1.0
+
+
+def _activation_lipschitz_ok(net) -> bool:
+    return all(a.lipschitz is not None and a.lipschitz <= 1 for a in net.activations)
+
+
+# ----------------------------------------------------------------------------------------------
+# planning: what each statement needs from the instance
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Context:
+    theorem: Theorem
+    X: np.ndarray
+    y: np.ndarray
+    net: Network
+    model: object
+    user: dict
+    weight_bound: float | None
+    sigma2: object
+    domain: object
+    params: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    hypotheses: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    quantity: str = "lipschitz"
+
+    def set(self, name, value, source):
+        """Set a parameter unless the user gave it (user values always win)."""
+        if name in self.user:
+            return
+        if name in self.theorem.parameter_names:
+            self.params[name] = value
+            self.sources[name] = source
+
+
+def _meaning(theorem, name) -> str:
+    try:
+        return theorem.parameter(name).meaning.lower()
+    except ValueError:
+        return ""
+
+
+def _base_parameters(ctx: _Context) -> None:
+    """``n, d`` from the sample; ``c, K, R`` and a support diameter from the model."""
+    th = ctx.theorem
+    n, d = ctx.X.shape
+    ctx.set("n", int(n), "instance")
+    ctx.set("d", int(d), "instance")
+    if ctx.model is not None:
+        mp = ctx.model.theorem_parameters()
+        for name in ("c", "K"):
+            if name in mp:
+                ctx.set(name, mp[name], "model")
+        if "R" in mp and "radius" in _meaning(th, "R"):
+            ctx.set("R", mp["R"], "model")
+        if "D" in mp and "diameter" in _meaning(th, "D"):
+            ctx.set("D", mp["D"], "model")
+    for name in ("c", "K"):
+        if name in th.parameter_names and name not in ctx.params and name not in ctx.user:
+            ctx.notes.append(f"{name} not given and no model: the theorem's default "
+                             f"{name}={th.parameter(name).default} is used")
+
+
+def _fit_level(ctx: _Context) -> None:
+    """Instance hypothesis of the MSE statements: ``MSE <= sigma^2 - eps`` (rigorous MSE)."""
+    if "eps" not in ctx.theorem.parameter_names:
+        return
+    eps = ctx.user.get("eps")
+    if eps is None:
+        raise ParameterError("eps", None, "(0, 1), fixed before looking at the data",
+                             "the statement is about fits with MSE <= sigma^2 - eps for a fixed eps")
+    sigma2 = ctx.sigma2
+    if sigma2 is None and ctx.model is not None:
+        sigma2 = ctx.model.sigma2
+    if sigma2 is None:
+        raise ParameterError("sigma2", None, "(0, 1], or a model=DataModel",
+                             "E Var(y|x) is needed to check the fit level MSE <= sigma^2 - eps")
+    mse = mse_upper(ctx.net, ctx.X, ctx.y)
+    level = mpmath.mpf(Fraction(sigma2).numerator) / Fraction(sigma2).denominator - mpmath.mpf(eps)
+    ctx.hypotheses.append(_hyp("fit_level", mse <= level, mse, level,
+                               "training MSE (rigorous upper bound) <= sigma^2 - eps"))
+    ctx.params.setdefault("_mse_upper", mse)
+
+
+def _network_class(ctx: _Context, *, diameter_name=None, j_name=None, weight_name=None,
+                   depth_name=None, radius_name=None, bbar_name=None) -> None:
+    """Class ``{f_w : ||w||_inf <= W_max}`` of the network's architecture [BS21, Section 3]."""
+    from bounds.universal import deep_network_parameters
+    net, th = ctx.net, ctx.theorem
+    wmax_net = max(float(np.max(np.abs(a))) for a in net.weights + net.biases)
+    if ctx.weight_bound is not None:
+        wmax = float(ctx.weight_bound)
+    else:
+        # a power of two >= max|w| (and >= 1, Lemma 3.1): the class is one of countably many
+        # fixed in advance, not fitted to this network's exact largest weight
+        wmax = max(1.0, _dyadic_ceil(wmax_net))
+        ctx.notes.append(f"class: weights in [-{wmax:g}, {wmax:g}] (the power of two above the largest "
+                         f"|weight| {wmax_net:.6g}); pass weight_bound= to fix the class in advance")
+    ctx.hypotheses.append(_hyp("weights_in_class", wmax_net <= wmax and wmax >= 1, wmax_net, wmax,
+                               "max |weight or bias| <= W_max (and W_max >= 1, Lemma 3.1)"))
+    ctx.hypotheses.append(_hyp("activations_1_lipschitz", _activation_lipschitz_ok(net),
+                               max((a.lipschitz or math.inf) for a in net.activations) if net.activations else 0,
+                               1, "every activation is 1-Lipschitz (Lemma 3.1)"))
+    R = ctx.user.get("R")
+    if R is None and ctx.model is not None:
+        R = ctx.model.radius
+    if R is None:
+        raise ParameterError("R", None, "(0, inf), or a model=DataModel",
+                             "the support radius enters J = R (W p)^D")
+    bounded = math.isfinite(float(R))
+    ctx.hypotheses.append(_hyp("bounded_support", bounded, R, math.inf,
+                               "support radius R finite (else no finite J: ||f_w1 - f_w2||_inf = inf)",
+                               "<"))
+    if not bounded:
+        return
+    q = deep_network_parameters(list(net.widths), W=wmax, R=R)
+    if q.p != net.n_params:  # both count every weight and bias; a mismatch is a bug
+        raise AssertionError(f"parameter count {q.p} != net.n_params {net.n_params}")
+    ctx.set("p", q.p, "instance")
+    if diameter_name:
+        ctx.set(diameter_name, q.diameter, "instance")
+    if j_name:
+        ctx.set(j_name, q.J, "instance")
+    if depth_name:
+        ctx.set(depth_name, q.D, "instance")
+    if weight_name:
+        ctx.set(weight_name, wmax, "instance")
+    if radius_name:
+        ctx.set(radius_name, R, "model" if "R" not in ctx.user else "user")
+    if bbar_name:
+        from .naive import layer_norm_uppers, mul_up
+        norms = layer_norm_uppers(net, 2)
+        best = 0.0
+        for i in range(len(norms)):
+            prod = 1.0
+            for j, v in enumerate(norms):
+                if j != i:
+                    prod = mul_up(prod, v)
+            best = max(best, prod)
+        ctx.set(bbar_name, max(best, float(np.nextafter(0, 1))), "instance")
+
+
+def _plan_universal(ctx):
+    _base_parameters(ctx)
+    _fit_level(ctx)
+    _network_class(ctx, diameter_name="W", j_name="J")
+
+
+def _plan_deep(ctx):
+    _base_parameters(ctx)
+    _fit_level(ctx)
+    _network_class(ctx, weight_name="W", depth_name="D", radius_name="R")
+
+
+def _plan_deep_bbar(ctx):
+    _base_parameters(ctx)
+    _fit_level(ctx)
+    _network_class(ctx, weight_name="W", radius_name="R", bbar_name="Bbar")
+
+
+def _plan_finite(ctx):
+    _base_parameters(ctx)
+    _fit_level(ctx)
+    if "logF" not in ctx.user:
+        ctx.hypotheses.append(_hyp("finite_class", False, math.inf, math.inf,
+                                   "F finite: pass logF = log|F| for a finite class (e.g. quantized "
+                                   "weights); a network class with real weights is infinite", "<"))
+
+
+def _plan_generic(ctx):
+    """Parameters by name: ``n, d`` (sample), ``p`` (network), ``k`` (hidden width), model's."""
+    _base_parameters(ctx)
+    _fit_level(ctx)
+    ctx.set("p", ctx.net.n_params, "instance")
+    if ctx.net.depth == 2:
+        ctx.set("k", int(ctx.net.widths[1]), "instance")
+
+
+#: theorem id -> planner filling parameters and instance hypotheses.  Entries not listed use a
+#: generic planner (parameters by name) -- extend it for a new statement whose class quantities
+#: need computing.
+ADAPTERS: dict[str, Callable[[_Context], None]] = {
+    "universal_law": _plan_universal,
+    "deep_networks": _plan_deep,
+    "deep_networks_bbar": _plan_deep_bbar,
+    "finite_class": _plan_finite,
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# domains
+# ----------------------------------------------------------------------------------------------
+
+def _certification_domain(ctx: _Context):
+    """The box on which an upper bound on Lip(f) bounds the Lipschitz constant the theorem means.
+
+    Any box containing the theorem's domain is sound for a *violation*: the Lipschitz constant on
+    a superset is at least the one on the set.
+    """
+    kind = ctx.theorem.lipschitz_domain
+    d = ctx.X.shape[1]
+    if ctx.domain is not None:
+        return ctx.domain
+    if kind == "global":
+        return None
+    if kind == "unit_ball":
+        return (-np.ones(d), np.ones(d))
+    if kind in ("support", "sphere"):
+        if ctx.model is not None:
+            try:
+                return ctx.model.support_box()
+            except ParameterError:
+                pass
+        if kind == "sphere":
+            r = float(np.max(np.linalg.norm(ctx.X, axis=1)))
+            r = math.nextafter(r, math.inf)
+            ctx.notes.append(f"sphere domain: box [-{r:.6g}, {r:.6g}]^d around the data's sphere")
+            return (-r * np.ones(d), r * np.ones(d))
+        raise ParameterError("domain", None, "a box (lo, hi) containing the support, or a model with "
+                             "bounded support", "the theorem's Lipschitz constant is on the support")
+    raise ParameterError("lipschitz_domain", kind, "'global', 'support', 'sphere' or 'unit_ball'")
+
+
+# ----------------------------------------------------------------------------------------------
+# the checker
+# ----------------------------------------------------------------------------------------------
+
+def _default_certifier(net, norm=2, domain=None, **kw):
+    from .lipschitz import lipschitz
+    return lipschitz(net, norm=norm, domain=domain, **kw)
+
+
+def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, seed=None,
+          weight_bound: float | None = None, sigma2=None, domain=None,
+          certifier_options: dict | None = None, **params) -> CheckResult:
+    """Check one catalogue statement on one instance ``(X, y, net)``.
+
+    Parameters
+    ----------
+    theorem : Theorem or str
+        A catalogue record or its id (``"universal_law"``, ``"deep_networks"`` ...).
+    X : array_like, shape (n, d)
+    y : array_like, shape (n,)
+    net : Network or Fit
+        The fitted network (a :class:`certify.fit.Fit` is unwrapped).
+    model : bounds.data.DataModel, optional
+        The distribution the sample came from: supplies ``c, K, sigma^2`` and the support.
+    certifier : callable, optional
+        ``certifier(net, norm=2, domain=box_or_None, **certifier_options) -> Certificate``;
+        default :func:`certify.lipschitz`.  Only ``.upper`` (and ``.lower``) are used.
+    seed : optional
+        Recorded in the result (the seed that produced the instance).
+    weight_bound : float, optional
+        ``W_max`` of the class ``{||w||_inf <= W_max}`` (universal law, deep networks); default:
+        the power of two above the largest weight (at least 1).
+    sigma2 : number, optional
+        ``E Var(y | x)`` when no model is given (exact values as ``Fraction`` are kept exact).
+    domain : (lo, hi), optional
+        Override the certification box (it must contain the theorem's domain).
+    certifier_options : dict, optional
+    **params
+        The theorem's parameters (``eps``, ``delta`` ...); they override the ones derived from the
+        instance and the model.
+
+    Returns
+    -------
+    CheckResult
+
+    Raises
+    ------
+    ParameterError
+        Missing ``eps``/``delta``/``sigma2`` or an invalid parameter.
+    """
+    th = bounds.get(theorem) if isinstance(theorem, str) else theorem
+    if not isinstance(th, Theorem):
+        raise ParameterError("theorem", theorem, "a bounds.Theorem or a catalogue id")
+    if hasattr(net, "network") and isinstance(getattr(net, "network"), Network):
+        net = net.network
+    if not isinstance(net, Network):
+        raise ParameterError("net", type(net).__name__, "a certify.Network (or a certify.fit.Fit)")
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ShapeError(f"X, y: expected shapes (n, d) and (n,), got {X.shape} and {y.shape}")
+    if X.shape[1] != net.input_dim:
+        raise ShapeError(f"X has d={X.shape[1]} columns but the network takes {net.input_dim} inputs")
+    th._refuse_if_not_evaluable()
+
+    ctx = _Context(th, X, y, net, model, dict(params), weight_bound, sigma2, domain)
+    ADAPTERS.get(th.id, _plan_generic)(ctx)
+    full = {k: v for k, v in ctx.params.items() if not k.startswith("_")}
+    for k, v in params.items():
+        full[k] = v
+        ctx.sources[k] = "user"
+    probabilistic = "delta" in th.parameter_names
+    delta = float(full["delta"]) if probabilistic and "delta" in full else None
+
+    def result(verdict, bound=None, cert=None, dom=None, hyps=(), failed=()):
+        upper = None if cert is None else float(cert.upper)
+        lower = None if cert is None else float(cert.lower)
+        ratio = None
+        if cert is not None and bound is not None:
+            bv = float(_bound_value(bound))
+            ratio = upper / bv if bv > 0 else math.inf
+        return CheckResult(verdict, th.id, probabilistic, delta, bound, ctx.quantity, upper, lower,
+                           ratio, cert, dom, list(hyps), list(failed), full, ctx.sources,
+                           ctx.notes, X, y, net, seed)
+
+    inst_failed = [h for h in ctx.hypotheses if not h.holds]
+    if inst_failed:
+        return result("not_applicable", hyps=ctx.hypotheses, failed=inst_failed)
+    theorem_hyps = th.hypotheses(**full)
+    hyps = ctx.hypotheses + theorem_hyps
+    failed = [h for h in hyps if not h.holds]
+    if failed:
+        return result("not_applicable", hyps=hyps, failed=failed)
+    bound = th.lower_bound(**full)
+
+    dom = _certification_domain(ctx)
+    cert = (certifier or _default_certifier)(net, norm=2, domain=dom, **(certifier_options or {}))
+    b = _bound_value(bound)
+    if mpmath.mpf(cert.upper) < b * (1 - _REL_MARGIN):
+        if probabilistic:
+            ctx.notes.append(f"violation of a probabilistic statement: it is allowed to fail with "
+                             f"probability <= delta = {delta:g}; estimate the failure rate with "
+                             "certify.statistics.failure_rate before calling it a counterexample")
+        else:
+            ctx.notes.append("violation of a DETERMINISTIC statement: either the statement, its "
+                             "constants, the hypotheses' check or the certifier is wrong")
+        return result("violated", bound, cert, dom, hyps)
+    if cert.lower >= b:
+        ctx.notes.append("the certified LOWER bound already exceeds the theorem's bound")
+    return result("consistent", bound, cert, dom, hyps)
