@@ -1,0 +1,248 @@
+"""Spectral-norm two-layer law [BLN21, Theorem 5 made explicit]: a bound on a Lipschitz *proxy*.
+
+For ``f(x) = sum_l a_l psi(w_l . x)`` (zero biases, ``psi`` positively homogeneous and
+``L_psi``-Lipschitz) with average margin ``(1/n) sum_i y_i f(x_i) >= gamma`` on random signs,
+
+    L_psi ||a||_2 ||W||_op >= gamma sqrt(n / min(k, d)) / (1 + sqrt(2 log(2/delta)))
+
+with probability ``>= 1 - delta`` over the labels, for any fixed inputs with ``||x_i|| <= 1``.
+This is **not** a bound on ``Lip(f)``: ``L_psi ||a||_2 ||W||_op`` is an upper bound on ``Lip(f)``,
+so a lower bound on it says nothing about ``Lip(f)`` itself. Proof, with the exact versions of the
+contraction and concentration inequalities used: ``docs/proofs/two_layer_spectral.md``.
+
+The data-dependent form (:func:`spectral_bound`) replaces ``sqrt(n)`` by ``||X||_F`` (no norm
+assumption on the ``x_i``), sharpens the deviation term with ``2 ||X||_op`` (concentration of convex
+Lipschitz functions), and always includes a deterministic variant, valid for every labelling.
+
+The module also keeps the table of activation properties the two-layer entries check
+(:func:`activation_properties`); ``bounds`` never imports ``certify``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import flint
+import mpmath
+import numpy as np
+import sympy
+
+from .errors import ParameterError
+from .params import integer, positive, probability
+from .theorem import DataBound, Status, Theorem
+from .two_layer_projection import (_arb_of, _bln, arb_lower, arb_matrix, arb_precision, arb_upper,
+                                   check_data, check_width, ky_fan_upper)
+
+__all__ = ["ActivationProperties", "activation_properties", "spectral_bound",
+           "TWO_LAYER_SPECTRAL", "ENTRIES"]
+
+
+@dataclass(frozen=True)
+class ActivationProperties:
+    """What the two-layer bounds need to know about an activation ``psi``.
+
+    Attributes
+    ----------
+    name : str
+    positively_homogeneous : bool
+        ``psi(t z) = t psi(z)`` for ``t >= 0`` (implies ``psi(0) = 0``).
+    lipschitz : float or None
+        Lipschitz constant of ``psi`` on R (None: not globally Lipschitz).
+    zero_at_zero : bool
+    nonnegative : bool
+        ``psi >= 0`` (sharpens the deterministic spectral bound).
+    degree : int or None
+        For ``poly:q`` (``psi(z) = z^q``): ``q``.
+    """
+
+    name: str
+    positively_homogeneous: bool
+    lipschitz: float | None
+    zero_at_zero: bool
+    nonnegative: bool
+    degree: int | None = None
+
+
+_FIXED = {
+    "relu": ActivationProperties("relu", True, 1.0, True, True),
+    "abs": ActivationProperties("abs", True, 1.0, True, True),
+    "linear": ActivationProperties("linear", True, 1.0, True, False),
+    "tanh": ActivationProperties("tanh", False, 1.0, True, False),
+    "sigmoid": ActivationProperties("sigmoid", False, 0.25, False, True),
+    "softplus": ActivationProperties("softplus", False, 1.0, False, True),
+}
+_ALLOWED = "relu, abs, linear, tanh, sigmoid, softplus, leaky_relu:<slope >= 0>, poly:<q >= 1>"
+
+
+def activation_properties(name: str) -> ActivationProperties:
+    """Properties of an activation given by name.
+
+    ``"leaky_relu:0.1"`` is ``max(z, 0.1 z)`` (positively homogeneous, Lipschitz ``max(1, slope)``);
+    ``"poly:q"`` is ``z^q``.
+
+    >>> activation_properties("leaky_relu:0.1").lipschitz
+    1.0
+    >>> activation_properties("swish")
+    Traceback (most recent call last):
+    ...
+    bounds.errors.ParameterError: parameter 'activation'='swish' is invalid: allowed relu, abs, linear, tanh, sigmoid, softplus, leaky_relu:<slope >= 0>, poly:<q >= 1>
+    """
+    if not isinstance(name, str):
+        raise ParameterError("activation", name, _ALLOWED, "activations are given by name")
+    key = name.strip().lower()
+    if key in _FIXED:
+        return _FIXED[key]
+    m = re.fullmatch(r"leaky_relu:([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)", key)
+    if m:
+        slope = float(m.group(1))
+        return ActivationProperties(key, True, max(1.0, slope), True, slope == 0.0)
+    m = re.fullmatch(r"poly:([0-9]+)", key)
+    if m and int(m.group(1)) >= 1:
+        q = int(m.group(1))
+        return ActivationProperties(key, q == 1, 1.0 if q == 1 else None, True, q % 2 == 0, q)
+    raise ParameterError("activation", name, _ALLOWED)
+
+
+def _spectral_activation(activation) -> ActivationProperties:
+    props = activation_properties(activation)
+    if not (props.positively_homogeneous and props.lipschitz is not None):
+        raise ParameterError("activation", activation,
+                             "positively homogeneous Lipschitz activations (relu, abs, linear, "
+                             "leaky_relu:<slope>)",
+                             "two_layer_spectral needs psi(t z) = t psi(z) for t >= 0")
+    return props
+
+
+def _gram(X: np.ndarray) -> flint.arb_mat:
+    """Arb enclosure of ``X^T X``."""
+    Xa = arb_matrix(X)
+    return Xa.transpose() * Xa
+
+
+def _lambda_max_upper(X: np.ndarray) -> mpmath.mpf:
+    """Verified upper bound on ``||X||_op^2 = lambda_max(X^T X)``."""
+    if X.shape[0] == 0:
+        return mpmath.mpf(0)
+    return ky_fan_upper(_gram(X), 1).value
+
+
+def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> DataBound:
+    """Data-dependent lower bound on the proxy ``L_psi ||a||_2 ||W||_op`` of any zero-bias fit.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Inputs (any norms).
+    y : array_like, shape (n,)
+        Labels in {-1, +1}.
+    k : int
+        Number of neurons.
+    delta : float in (0, 1), optional
+        If given, also the probabilistic bound, valid with probability ``>= 1 - delta`` when the
+        labels are i.i.d. uniform signs independent of ``X``; the larger of the two is returned.
+        Without it only the deterministic bound (valid for every labelling) is computed.
+    margin : float
+        ``gamma`` with ``(1/n) sum_i y_i f(x_i) >= gamma`` (1 for an exact fit; ``1 - sqrt(mse)``
+        for a fit of training mean squared error ``mse``).
+    activation : str
+        Must be positively homogeneous and Lipschitz (``relu``, ``abs``, ``linear``,
+        ``leaky_relu:<slope>``).
+
+    Returns
+    -------
+    DataBound
+        ``quantities``: ``frobenius`` (upper bound on ``||X||_F``), ``op`` (upper bound on
+        ``||X||_op``), ``deterministic`` and, with ``delta``, ``probabilistic`` bounds.
+
+    >>> import numpy as np
+    >>> X = np.eye(4); y = np.array([1, -1, 1, -1])
+    >>> b = spectral_bound(X, y, k=4)        # Z <= sqrt(n_+) ||X_+||_op = sqrt(2), n = 4
+    >>> round(float(b.value), 6)              # 4 / (sqrt(4) sqrt(2))
+    1.414214
+    """
+    props = _spectral_activation(activation)
+    k = check_width(k)
+    Xa, ya = check_data(X, y)
+    n, d = Xa.shape
+    r = min(k, d)
+    gamma = positive("margin", "average margin (1/n) sum y_i f(x_i)").validate(margin)
+    with arb_precision():
+        lip = flint.arb(props.lipschitz)
+        scale = _arb_of(gamma) * n / flint.arb(r).sqrt()
+        gram = _gram(Xa)
+        op = _arb_of(ky_fan_upper(gram, 1).value).sqrt()
+        fro = sum((gram[j, j] for j in range(d)), flint.arb(0)).sqrt()
+        if props.nonnegative:
+            z_det = max(((flint.arb(int(np.sum(ya == s))) * _arb_of(_lambda_max_upper(Xa[ya == s])))
+                         .sqrt() for s in (1.0, -1.0)), key=lambda z: float(z.upper()))
+            det_how = "Z <= max_s sqrt(n_s) ||X_s||_op (psi >= 0)"
+        else:
+            z_det = flint.arb(n).sqrt() * op
+            det_how = "Z <= sqrt(n) ||X||_op"
+        det = scale / (lip * z_det)
+        quantities = {"n": n, "r": r, "gamma": gamma, "lipschitz_psi": props.lipschitz,
+                      "frobenius": arb_upper(fro), "op": arb_upper(op),
+                      "deterministic": arb_lower(det)}
+        value, method = det, "deterministic: " + det_how
+        if delta is not None:
+            dl = _arb_of(probability("delta", "failure probability").validate(delta))
+            dev = min(fro, 2 * op, key=lambda z: float(z.upper()))
+            z_prob = fro + dev * (2 * (2 / dl).log()).sqrt()
+            prob = scale / (lip * z_prob)
+            quantities["probabilistic"] = arb_lower(prob)
+            if float(prob.lower()) > float(det.lower()):
+                value, method = prob, ("probabilistic (1 - delta over random signs): "
+                                       "Z <= ||X||_F + min(||X||_F, 2||X||_op) sqrt(2 log(2/delta))")
+    return DataBound(value=arb_lower(value), theorem_id="two_layer_spectral",
+                     method="Arb; " + method, rigorous=True, quantities=quantities,
+                     guarantee=("lower bound on the PROXY L_psi ||a||_2 ||W||_op of every zero-bias "
+                                "k-neuron fit with average margin >= gamma, not on Lip(f)"
+                                + ("" if delta is None else
+                                   "; with probability >= 1 - delta over uniform random signs")))
+
+
+def _spectral_data(theorem, X, y, **kw) -> DataBound:
+    if "k" not in kw:
+        raise ParameterError("k", None, "integers >= 1", "required: number of neurons")
+    return spectral_bound(X, y, **kw)
+
+
+_n, _k, _d = (integer("n", "number of samples"), integer("k", "number of neurons"),
+              integer("d", "input dimension"))
+_delta = probability("delta", "failure probability over the random labels")
+_gamma = positive("gamma", "average margin (1/n) sum y_i f(x_i) (1 for an exact fit)", default=1)
+
+TWO_LAYER_SPECTRAL = Theorem(
+    id="two_layer_spectral",
+    title="Spectral-norm two-layer law: lower bound on the proxy Lip(psi) ||a||_2 ||W||_op",
+    citation=_bln("Theorem 5",
+                  "Makes explicit the spectral-norm version of the two-layer law (zero biases, "
+                  "positively homogeneous activation), which bounds the proxy "
+                  "Lip(psi) ||a||_2 ||W||_op rather than Lip(f)."),
+    status=Status.DERIVED,
+    parameters=(_n, _k, _d, _delta, _gamma),
+    expr=_gamma.symbol * sympy.sqrt(_n.symbol / sympy.Min(_k.symbol, _d.symbol))
+    / (1 + sympy.sqrt(2 * sympy.log(2 / _delta.symbol))),
+    assumptions=(
+        "x_1..x_n fixed (or independent of y) with ||x_i|| <= 1",
+        "y_1..y_n i.i.d. uniform on {-1, +1}",
+        "f(x) = sum_{l<=k} a_l psi(w_l . x), zero biases, psi positively homogeneous and "
+        "Lip(psi)-Lipschitz (relu, leaky relu, abs, linear)",
+        "(1/n) sum_i y_i f(x_i) >= gamma (gamma = 1 if y_i f(x_i) >= 1, e.g. f(x_i) = y_i)",
+    ),
+    conclusion=("With probability >= 1 - delta over the labels, every such f satisfies "
+                "Lip(psi) ||a||_2 ||W||_op >= gamma sqrt(n / min(k, d)) / (1 + sqrt(2 log(2/delta))). "
+                "This bounds the PROXY Lip(psi) ||a||_2 ||W||_op >= Lip(f), not Lip(f)."),
+    lipschitz_domain="global",
+    norm="l2",
+    notes=("Proxy bound: the quantity bounded is Lip(psi) ||a||_2 ||W||_op, an upper bound on the "
+           "global Lipschitz constant, so this is NOT a lower bound on Lip(f). from_data(X, y, k=..., "
+           "delta=..., margin=..., activation=...) gives the data-dependent form (||X||_F in place "
+           "of sqrt(n), no norm assumption) and a deterministic variant. "
+           "Proof: docs/proofs/two_layer_spectral.md."),
+    data_fn=_spectral_data,
+)
+
+ENTRIES = (TWO_LAYER_SPECTRAL,)
