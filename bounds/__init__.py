@@ -9,6 +9,9 @@
 from .catalog import catalog, get, ids
 from .errors import (HypothesisError, NotEvaluableError, ParameterError,
                      UnknownParameterError, UnknownTheoremError)
+# imported eagerly: a lazy wrapper would be shadowed by the submodule of the same name
+# as soon as the catalogue imports bounds.predictions
+from .predictions import predictions
 from .theorem import BoundValue, Citation, Hypothesis, SolveResult, Status, Theorem
 
 __all__ = ["catalog", "get", "ids", "predictions", "Theorem", "Status", "Citation",
@@ -16,8 +19,3 @@ __all__ = ["catalog", "get", "ids", "predictions", "Theorem", "Status", "Citatio
            "UnknownParameterError", "HypothesisError", "UnknownTheoremError",
            "NotEvaluableError"]
 
-
-def predictions(*args, **kwargs):
-    """The real-data predictions of [BS21, Section 1.1]; see :mod:`bounds.predictions`."""
-    from .predictions import predictions as _predictions
-    return _predictions(*args, **kwargs)
