@@ -59,8 +59,8 @@ TWO_LAYER_CONJECTURE = Theorem(
     conclusion=("conjectured: with high probability every f in F_k(psi) interpolating the data "
                 "has Lip(f) >= c sqrt(n/k) for a constant c that the source leaves unspecified"),
     refusal=("an open conjecture with an unspecified constant c_conj; the proved two-layer "
-             "results are the entries two_layer_spectral, two_layer_projection and polynomial "
-             "(helper modules) and the universal law"),
+             "results are the entries two_layer_spectral, two_layer_projection, "
+             "two_layer_undercomplete and polynomial_activation, and the universal law"),
 )
 
 ENTRIES = (TWO_LAYER_CONJECTURE,)
