@@ -340,8 +340,10 @@ def projection_bound(X, y, k, *, gap=None, mse=None, max_abs_error=None,
 
 def _arb_of(v: mpmath.mpf) -> flint.arb:
     """Exact Arb ball of an mpmath number."""
-    man, exp = mpmath.mpf(v).man_exp
-    return flint.arb(flint.fmpz(int(man))) * flint.arb(2) ** int(exp)
+    sign, man, exp, _ = mpmath.mpf(v)._mpf_
+    if not man and exp:
+        raise FloatingPointError("non-finite mpmath number in a rigorous computation")
+    return flint.arb(flint.arf(((-1) ** sign * int(man), int(exp))))
 
 
 def _projection_data(theorem, X, y, **kw) -> DataBound:
