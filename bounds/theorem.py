@@ -630,28 +630,33 @@ class Theorem:
         return None, root, bracket
 
     def _bisect(self, f, L, par):
-        lo = mpmath.mpf(par.low) if not math.isinf(par.low) else mpmath.mpf(-1)
-        if par.low_open and not math.isinf(par.low):
-            lo = lo + mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(1, abs(lo))
-        hi = mpmath.mpf(par.high) if not math.isinf(par.high) else max(lo, 0) + 2
-        if math.isinf(par.high):
-            while _gap(f, hi, L) * _gap(f, lo, L) > 0 and hi < mpmath.mpf(10) ** 300:
-                hi *= 16
-        else:
-            hi = hi - mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(1, abs(hi))
-        glo, ghi = _gap(f, lo, L), _gap(f, hi, L)
-        if glo * ghi > 0 or not (mpmath.isfinite(glo) and mpmath.isfinite(ghi)):
-            def show(g):
-                return "undefined" if not mpmath.isfinite(g) else mpmath.nstr(g + L, 6)
+        """Bisection of ``f = L`` on a bracket found on a grid over the whole domain.
+
+        The grid (:func:`_sample_points`) spans the domain, log-spaced towards
+        open or infinite ends; points where the bound is undefined (e.g. a
+        negative log-covering number) are skipped, so the bracket lies where
+        the formula is real.
+        """
+        pts = sorted(set(_sample_points(par)))
+        vals = [(t, _gap(f, t, L)) for t in pts]
+        vals = [(t, g) for t, g in vals if mpmath.isfinite(g)]
+        bracket = next(((a, ga, b, gb) for (a, ga), (b, gb) in zip(vals, vals[1:])
+                        if ga * gb <= 0), None)
+        if bracket is None:
+            span = (f"{mpmath.nstr(min(g for _, g in vals) + L, 6)} to "
+                    f"{mpmath.nstr(max(g for _, g in vals) + L, 6)}") if vals else "undefined"
             raise ParameterError("lip", mpmath.nstr(L, 12),
                                  "a level the bound crosses on the domain of the unknown",
-                                 f"bound at the ends of the searched range [{mpmath.nstr(lo, 6)}, "
-                                 f"{mpmath.nstr(hi, 6)}]: {show(glo)}, {show(ghi)}")
+                                 f"on {par.name} in {par.domain_str()} the bound ranges over "
+                                 f"{span}")
+        lo, glo, hi, ghi = bracket
         for _ in range(4 * mpmath.mp.prec):
             mid = (lo + hi) / 2
             if mid == lo or mid == hi:
                 break
             gm = _gap(f, mid, L)
+            if not mpmath.isfinite(gm):
+                break
             if gm * glo > 0:
                 lo, glo = mid, gm
             else:
@@ -714,7 +719,7 @@ def _sample_points(par: Parameter) -> list:
         pts = [s * mpmath.mpf(10) ** k for k in range(-6, 30) for s in (-1, 1)]
     elif math.isinf(hi):
         base = mpmath.mpf(lo)
-        pts = [base + mpmath.mpf(10) ** k for k in range(-8, 300, 3)]
+        pts = [base + mpmath.mpf(10) ** k for k in range(-8, 300, 2)]
         if par.integer:
             pts = [mpmath.ceil(t) for t in pts] + [base + 1, base + 2, base + 3]
     else:
