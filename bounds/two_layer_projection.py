@@ -406,6 +406,14 @@ class LambertW0(sympy.Function):
     ``mpmath.lambertw`` in the mpmath path (SymPy's own ``LambertW`` has no NumPy printer).
     """
 
+    def fdiff(self, argindex=1):
+        # W'(z) = 1 / (e^W (1 + W)), regular at z = 0 (unlike W / (z (1 + W)))
+        w = LambertW0(self.args[0])
+        return 1 / (sympy.exp(w) * (1 + w))
+
+    def _eval_evalf(self, prec):
+        return sympy.LambertW(self.args[0])._eval_evalf(prec)
+
     def _numpycode(self, printer):
         return "%s(%s).real" % (printer._module_format("scipy.special.lambertw"),
                                 printer._print(self.args[0]))
