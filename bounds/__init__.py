@@ -12,10 +12,11 @@ from .errors import (HypothesisError, NotEvaluableError, ParameterError,
 # imported eagerly: a lazy wrapper would be shadowed by the submodule of the same name
 # as soon as the catalogue imports bounds.predictions
 from .predictions import predictions
-from .theorem import BoundValue, Citation, Hypothesis, SolveResult, Status, Theorem
+from .theorem import (BoundValue, Citation, DataBound, Hypothesis, SolveResult, Status,
+                      Theorem)
 
 __all__ = ["catalog", "get", "ids", "predictions", "Theorem", "Status", "Citation",
-           "Hypothesis", "BoundValue", "SolveResult", "ParameterError",
+           "Hypothesis", "BoundValue", "SolveResult", "DataBound", "ParameterError",
            "UnknownParameterError", "HypothesisError", "UnknownTheoremError",
            "NotEvaluableError"]
 

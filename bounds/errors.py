@@ -61,14 +61,14 @@ class HypothesisError(ValueError):
         its name and computed quantities.
     """
 
-    def __init__(self, theorem_id: str, failed: list):
+    def __init__(self, theorem_id: str, failed: list, detail: str | None = None):
         self.theorem_id = theorem_id
         self.failed = list(failed)
         parts = "; ".join(str(h) for h in self.failed)
-        super().__init__(
-            f"{theorem_id}: hypotheses fail: {parts}. "
-            "Pass check=False to evaluate anyway (the result is then marked "
-            "as outside the theorem's hypotheses).")
+        if detail is None:
+            detail = ("Pass check=False to evaluate anyway (the result is then marked "
+                      "as outside the theorem's hypotheses).")
+        super().__init__(f"{theorem_id}: hypotheses fail: {parts}. {detail}")
 
 
 class UnknownTheoremError(ValueError):

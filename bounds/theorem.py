@@ -446,6 +446,14 @@ class Theorem:
             if failed and check:
                 raise HypothesisError(self.id, failed)
             value = self._mp_fn(*(values[p.name] for p in self.parameters))
+            if isinstance(value, mpmath.mpc):
+                if value.imag != 0:
+                    if failed:
+                        raise HypothesisError(self.id, failed,
+                                              "The formula is not even real here, so it is not "
+                                              "evaluated, not even with check=False.")
+                    raise FloatingPointError(f"{self.id}: non-real value inside the hypotheses")
+                value = value.real
         with mpmath.workdps(dps):
             return BoundValue(+value, self.id, not failed, failed, self.conclusion)
 

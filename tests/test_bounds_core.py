@@ -207,3 +207,11 @@ def test_cli_table_formats_and_solve(capsys):
     code, out, _ = run(capsys, "solve", "universal_law", "--unknown", "p", "--lip", "0.001",
                        "--n", "1e9", *fixed)
     assert code == 0 and "least p" in out and "closed form" in out
+
+
+def test_check_false_refuses_a_non_real_formula():
+    # 60 W J < eps and p large: the log-covering term is negative enough to make sqrt complex
+    with pytest.raises(HypothesisError, match="not even real"):
+        UL.lower_bound(**{**GOOD, "W": 1e-6, "J": 1e-6}, check=False)
+    out = UL.evaluate(**{**GOOD, "W": 1e-6, "J": 1e-6})
+    assert out.mask.all()
