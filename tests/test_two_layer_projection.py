@@ -197,3 +197,10 @@ def test_undercomplete_hypothesis_and_domain():
         t.lower_bound(n=5, d=5, k=1, delta=0.01)   # 2 log(400) > 5
     with pytest.raises(ParameterError):
         t.lower_bound(n=100, d=10, k=1, delta=1.5)
+
+
+def test_undercomplete_solve_for_n_brackets_the_level():
+    t = bounds.get("two_layer_undercomplete")
+    res = t.solve("n", lip=5, d=1000, k=1, delta=0.01)
+    n = int(res.value)
+    assert t.lower_bound(n=n, d=1000, k=1, delta=0.01) <= 5 < t.lower_bound(n=n + 1, d=1000, k=1, delta=0.01)
