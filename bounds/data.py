@@ -41,6 +41,7 @@ from fractions import Fraction
 from typing import Callable
 
 import numpy as np
+import sympy
 
 from .errors import ParameterError
 
@@ -268,17 +269,23 @@ class Measure:
         return len(self.components) if self.name == "mixture" else 1
 
     @property
-    def c(self) -> float:
-        """Isoperimetry constant, from :func:`bounds.isoperimetry.constant`.
+    def c(self):
+        """Isoperimetry constant, exact (a SymPy number), from :func:`bounds.isoperimetry.constant`.
 
         For a mixture, the largest constant of its components (a ``c``-isoperimetric measure is
         ``c'``-isoperimetric for every ``c' >= c``, and the theorems need one common ``c``).
+        ``float(c)`` gives a number; the catalogue's entries take the exact value.
+
+        Raises
+        ------
+        ParameterError
+            For the sphere in ``d = 1`` (two points: not isoperimetric with a finite ``c``).
         """
         if self.name == "mixture":
-            return max(comp.c for comp in self.components)
+            return sympy.Max(*(comp.c for comp in self.components))
         from .isoperimetry import constant
         kw = {"r": self.r} if self.name == "sphere" else {}
-        return float(constant(self.name, d=self.d, **kw))
+        return constant(self.name, d=self.d, **kw)
 
     def _center_norm(self) -> float:
         return 0.0 if self.shift is None else float(np.linalg.norm(self.shift))
@@ -512,19 +519,35 @@ class DataModel:
         """The distribution's parameters in the catalogue's notation.
 
         ``d, c, K, sigma2`` always; ``R`` (support radius) and ``D`` (support diameter) when
-        finite.  ``sigma2`` is a float (the exact value is :attr:`sigma2`).  With ``theorem``
-        (a :class:`~bounds.theorem.Theorem`), only the names that theorem takes are returned.
+        finite.  ``c`` is exact (SymPy), ``sigma2`` a float (the exact value is :attr:`sigma2`).
+        With ``theorem`` (a :class:`~bounds.theorem.Theorem`), only the names that theorem takes
+        with the same meaning are returned (``D`` is a depth in ``deep_networks``).
+
+        >>> import bounds
+        >>> m = DataModel(Measure.sphere(10))
+        >>> m.theorem_parameters(bounds.get("universal_law"))
+        {'d': 10, 'K': 1, 'c': 10/9}
         """
-        out = {"d": self.d, "K": self.K, "sigma2": float(self.sigma2)}
-        try:
-            out["c"] = self.c
-        except ImportError:  # pragma: no cover - bounds.isoperimetry is part of the package
-            pass
+        out = {"d": self.d, "K": self.K, "sigma2": float(self.sigma2), "c": self.c}
         if math.isfinite(self.radius):
             out["R"] = self.radius
         if math.isfinite(self.diameter):
             out["D"] = self.diameter
         if theorem is not None:
-            names = set(theorem.parameter_names)
-            out = {k: v for k, v in out.items() if k in names}
+            out = {k: v for k, v in out.items() if _takes(theorem, k)}
         return out
+
+
+def _takes(theorem, name: str) -> bool:
+    """Whether ``theorem`` has a parameter ``name`` *with this meaning*.
+
+    ``D`` is a support diameter here but a depth in ``deep_networks``; ``R`` is a radius.
+    """
+    if name not in theorem.parameter_names:
+        return False
+    meaning = theorem.parameter(name).meaning.lower()
+    if name == "D":
+        return "diameter" in meaning
+    if name == "R":
+        return "radius" in meaning
+    return True

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
@@ -56,7 +57,7 @@ from .interval import Interval
 from .network import Network
 
 __all__ = ["check", "CheckResult", "load_counterexample", "ADAPTERS", "output_enclosure",
-           "VERDICTS"]
+           "VERDICTS", "DEFAULT_CERTIFIER_OPTIONS", "mse_upper"]
 
 VERDICTS = ("consistent", "violated", "not_applicable")
 
@@ -81,7 +82,8 @@ class CheckResult:
     probabilistic : bool
         The statement holds with probability ``>= 1 - delta`` (not surely).
     delta : float or None
-        The statement's failure probability (``None`` for deterministic statements).
+        The statement's failure probability (``None`` for deterministic statements): the
+        ``delta`` parameter, times 2 for statements holding "with probability 1 - 2 delta".
     bound : object or None
         The theorem's lower bound (:class:`~bounds.theorem.BoundValue` or
         :class:`~bounds.theorem.DataBound`); ``None`` when not applicable.
@@ -208,19 +210,26 @@ def _bound_value(bound) -> mpmath.mpf:
 # instance quantities
 # ----------------------------------------------------------------------------------------------
 
-def output_enclosure(net: Network, X) -> Interval:
+def output_enclosure(net: Network, X, chunk_entries: int = 2_000_000) -> Interval:
     """Rigorous enclosure of ``f(x_i)`` for every row of ``X``: an :class:`Interval` of shape ``(n, m)``.
 
     Outward-rounded interval arithmetic on point inputs (no Arb): widths are a few ulps times the
-    size of the intermediate values.
+    size of the intermediate values.  Rows are processed in chunks of about ``chunk_entries``
+    hidden values to bound memory.
     """
-    a = Interval(np.asarray(X, dtype=float))
-    z = a
-    for i, (w, b) in enumerate(zip(net.weights, net.biases)):
-        z = a @ w.T + b
-        if i < net.hidden_layers:
-            a = net.activations[i].interval(z)
-    return z
+    from .interval import concatenate
+    X = np.asarray(X, dtype=float)
+    rows = max(1, chunk_entries // max(net.widths))
+    parts = []
+    for start in range(0, X.shape[0], rows):
+        a = Interval(X[start:start + rows])
+        z = a
+        for i, (w, b) in enumerate(zip(net.weights, net.biases)):
+            z = a @ w.T + b
+            if i < net.hidden_layers:
+                a = net.activations[i].interval(z)
+        parts.append(z)
+    return parts[0] if len(parts) == 1 else concatenate(parts, axis=0)
 
 
 def mse_upper(net: Network, X, y) -> float:
@@ -284,13 +293,6 @@ class _Context:
             self.sources[name] = source
 
 
-def _meaning(theorem, name) -> str:
-    try:
-        return theorem.parameter(name).meaning.lower()
-    except ValueError:
-        return ""
-
-
 def _base_parameters(ctx: _Context) -> None:
     """``n, d`` from the sample; ``c, K, R`` and a support diameter from the model."""
     th = ctx.theorem
@@ -298,14 +300,17 @@ def _base_parameters(ctx: _Context) -> None:
     ctx.set("n", int(n), "instance")
     ctx.set("d", int(d), "instance")
     if ctx.model is not None:
-        mp = ctx.model.theorem_parameters()
-        for name in ("c", "K"):
-            if name in mp:
-                ctx.set(name, mp[name], "model")
-        if "R" in mp and "radius" in _meaning(th, "R"):
-            ctx.set("R", mp["R"], "model")
-        if "D" in mp and "diameter" in _meaning(th, "D"):
-            ctx.set("D", mp["D"], "model")
+        if ctx.model.d != d:
+            raise ShapeError(f"model: has d={ctx.model.d} but X has {d} columns")
+        try:
+            mp = ctx.model.theorem_parameters(th)
+        except ParameterError as exc:
+            ctx.hypotheses.append(_hyp("isoperimetric_model", False, math.inf, math.inf,
+                                       f"the model has an isoperimetry constant ({exc})", "<"))
+            mp = {}
+        for name, value in mp.items():
+            if name != "d":
+                ctx.set(name, value, "model")
     for name in ("c", "K"):
         if name in th.parameter_names and name not in ctx.params and name not in ctx.user:
             ctx.notes.append(f"{name} not given and no model: the theorem's default "
@@ -435,6 +440,7 @@ ADAPTERS: dict[str, Callable[[_Context], None]] = {
     "deep_networks": _plan_deep,
     "deep_networks_bbar": _plan_deep_bbar,
     "finite_class": _plan_finite,
+    "bounded_support": _plan_universal,
 }
 
 
@@ -476,9 +482,14 @@ def _certification_domain(ctx: _Context):
 # the checker
 # ----------------------------------------------------------------------------------------------
 
+#: Options of the default certifier: an anytime budget, so that a large network still returns a
+#: (looser, still rigorous) upper bound.
+DEFAULT_CERTIFIER_OPTIONS = {"time_limit": 60.0}
+
+
 def _default_certifier(net, norm=2, domain=None, **kw):
     from .lipschitz import lipschitz
-    return lipschitz(net, norm=norm, domain=domain, **kw)
+    return lipschitz(net, norm=norm, domain=domain, **{**DEFAULT_CERTIFIER_OPTIONS, **kw})
 
 
 def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, seed=None,
@@ -509,6 +520,8 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
     domain : (lo, hi), optional
         Override the certification box (it must contain the theorem's domain).
     certifier_options : dict, optional
+        Passed to the certifier (default certifier: :data:`DEFAULT_CERTIFIER_OPTIONS` updated
+        with these, e.g. ``{"method": "naive"}`` for a fast global bound).
     **params
         The theorem's parameters (``eps``, ``delta`` ...); they override the ones derived from the
         instance and the model.
@@ -544,7 +557,11 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
         full[k] = v
         ctx.sources[k] = "user"
     probabilistic = "delta" in th.parameter_names
-    delta = float(full["delta"]) if probabilistic and "delta" in full else None
+    delta = None
+    if probabilistic and "delta" in full:
+        # "with probability at least 1 - 2 delta" (any_model): the failure probability is 2 delta
+        m = re.search(r"1\s*-\s*(\d+)\s*\*?\s*delta", th.conclusion)
+        delta = float(full["delta"]) * (int(m.group(1)) if m else 1)
 
     def result(verdict, bound=None, cert=None, dom=None, hyps=(), failed=()):
         upper = None if cert is None else float(cert.upper)
