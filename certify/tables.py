@@ -12,7 +12,7 @@ the CSV keeps the formula's value in a separate ``formula_value`` column, marked
 Examples
 --------
 >>> from certify.tables import table
->>> t = table("universal_law", grid={"n": [10**6, 10**9]},
+>>> t = table("universal_law", grid={"n": [10**4, 10**9]},
 ...           fixed=dict(d=100, p=10**6, eps=0.5, delta=0.01, W=10, J=10))
 >>> [row["hypotheses"] for row in t.rows]
 ['fails: sample_size', 'holds']
@@ -98,10 +98,10 @@ def _exact_decimal(v) -> Decimal | None:
     m = mpmath.mpf(v)
     if not mpmath.isfinite(m):
         return None
-    man, exp = m.man_exp
+    sign, man, exp, _ = m._mpf_
     with localcontext() as ctx:
         ctx.prec = 2000  # exact for any binary exponent an mpf table value will have
-        return Decimal(int(man)) * Decimal(2) ** int(exp)
+        return (-1) ** sign * Decimal(int(man)) * Decimal(2) ** int(exp)
 
 
 def _sig(v, digits: int, floor: bool) -> str:
@@ -338,9 +338,13 @@ def predictions_table(predictions=None) -> Table:
         default that function is called.  Every scalar field becomes a column.
     """
     items = bounds.predictions() if predictions is None else predictions
+    notes = [str(a) for a in getattr(items, "assumptions", ())]
+    items = getattr(items, "rows", items)
     if isinstance(items, Mapping):
         items = list(items.values())
-    rows = [{k: _plain(v) for k, v in _as_dict(it).items()} for it in items]
+    # nested results (e.g. SolveResult dicts) are not table cells
+    rows = [{k: _plain(v) for k, v in _as_dict(it).items() if not isinstance(v, Mapping)}
+            for it in items]
     keys = []
     for r in rows:
         keys += [k for k in r if k not in keys]
@@ -349,7 +353,6 @@ def predictions_table(predictions=None) -> Table:
                                     for r in rows if r.get(k) is not None)]
     cols = [Column(k, kind="number" if all(_is_number(r.get(k)) or r.get(k) is None for r in rows)
                    else "text") for k in keys if k not in prose]
-    notes = []
     for k in prose:
         for r in rows:
             if r.get(k):

@@ -1,0 +1,119 @@
+"""Tables: values agree with the catalogue, rounding is downward, renderings are well formed."""
+
+import csv
+import io
+import shutil
+import subprocess
+from decimal import Decimal
+
+import mpmath
+import pytest
+
+import bounds
+from bounds.errors import NotEvaluableError, ParameterError, UnknownParameterError
+from certify import tables
+from certify.tables import Column, Table, table
+
+FIXED = dict(d=100, eps=0.5, delta=0.01, W=10, J=10)
+
+
+def _t():
+    return table("universal_law", grid={"n": [10**3, 10**6, 10**9], "p": [10**3, 10**6]}, fixed=FIXED)
+
+
+def test_grid_rows_match_catalogue_and_hypotheses():
+    t = _t()
+    assert len(t.rows) == 6
+    rec = bounds.get("universal_law")
+    for row in t.rows:
+        params = {k: row[k] for k in ("n", "p", *FIXED)}
+        hyps = rec.hypotheses(**params)
+        if all(hyps):
+            assert row["hypotheses"] == "holds"
+            assert mpmath.almosteq(row["bound"], rec.lower_bound(**params), 1e-25)
+        else:
+            assert row["bound"] is None
+            assert row["hypotheses"] == "fails: " + ", ".join(h.name for h in hyps if not h)
+    # n = 1000 violates the sample-size hypothesis 8^4 log(8/delta) <= n eps^2
+    assert [r["hypotheses"] for r in t.rows][:2] == ["fails: sample_size"] * 2
+
+
+def test_displayed_lower_bounds_are_rounded_down():
+    t = _t()
+    md = t.to_markdown()
+    for row in t.rows:
+        if row["bound"] is not None:
+            shown = tables._sig(row["bound"], 4, floor=True)
+            assert shown in md
+            assert Decimal(shown) <= tables._exact_decimal(row["bound"])
+            assert Decimal(tables._sig(row["bound"], 4, floor=False)) >= Decimal(shown)
+    # CSV lower bounds never exceed the mpmath value
+    rows = list(csv.DictReader(io.StringIO(t.to_csv())))
+    for r, row in zip(rows, t.rows):
+        if row["bound"] is not None:
+            assert mpmath.mpf(r["bound"]) <= row["bound"]
+
+
+@pytest.mark.parametrize("v, floor, want", [(9.99995, True, "9.999"), (9.99995, False, "10"),
+                                            (1234567.0, True, "1.234e6"), (2.5e-7, False, "2.5e-7"),
+                                            (60000, True, "60000"), (-1.23456, True, "-1.235")])
+def test_sig(v, floor, want):
+    assert tables._sig(v, 4, floor) == want
+
+
+def test_latex_structure_and_escaping():
+    tex = _t().to_latex()
+    assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
+    assert r"\num{1e9}" in tex and r"$\varepsilon$" in tex
+    assert "universal\\_law" in tex
+    body = tex.split(r"\midrule")[1].split(r"\bottomrule")[0]
+    for line in body.strip().splitlines():
+        assert line.count("&") == len(_t().columns) - 1
+    assert tables.latex_escape("a_b & 50% <x>") == r"a\_b \& 50\% \textless{}x\textgreater{}"
+
+
+def test_save_writes_three_files(tmp_path):
+    paths = _t().save(tmp_path / "out", "ul")
+    assert sorted(p.suffix for p in paths.values()) == [".csv", ".md", ".tex"]
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths.values())
+    rows = list(csv.DictReader(io.StringIO(paths["csv"].read_text())))
+    assert len(rows) == 6 and "formula_value" in rows[0] and rows[0]["within_hypotheses"] == "false"
+
+
+def test_bad_input():
+    with pytest.raises(UnknownParameterError):
+        table("universal_law", grid={"nn": [1]}, fixed=FIXED)
+    with pytest.raises(ParameterError):
+        table("universal_law", grid={}, fixed=FIXED)
+    with pytest.raises(ParameterError):
+        table("universal_law", grid={"n": [10**6]}, fixed={**FIXED, "n": 5, "p": 10})
+    with pytest.raises(ParameterError):
+        table("universal_law", grid={"n": []}, fixed=FIXED)
+    with pytest.raises(ParameterError):
+        Column("x", kind="weird")
+    conj = [t.id for t in bounds.catalog() if not t.evaluable]
+    if conj:
+        with pytest.raises(NotEvaluableError):
+            table(conj[0], grid={bounds.get(conj[0]).parameters[0].name: [1]})
+
+
+def test_predictions_and_catalogue_tables():
+    pt = tables.predictions_table()
+    assert [r["data"] for r in pt.rows] == ["MNIST", "ImageNet"]
+    # p ~ n d from the formula: MNIST n = 6e4 and d_eff = 15..150
+    assert pt.rows[0]["p_low"] == pytest.approx(6e4 * 15) and pt.rows[0]["p_high"] == pytest.approx(6e4 * 150)
+    assert "MNIST" in pt.to_markdown() and r"\num{900000}" in pt.to_latex() and r"\num{1.4e11}" in pt.to_latex()
+    ct = tables.catalogue_table()
+    assert {r["id"] for r in ct.rows} == set(bounds.ids())
+
+
+def test_latex_compiles(tmp_path):
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    doc = ("\\documentclass{article}\\usepackage{booktabs}\\usepackage{siunitx}"
+           "\\begin{document}" + _t().to_latex() + tables.predictions_table().to_latex()
+           + "\\end{document}\n")
+    (tmp_path / "t.tex").write_text(doc)
+    r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                       cwd=tmp_path, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stdout.decode(errors="replace")[-2000:]
