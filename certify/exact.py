@@ -606,10 +606,14 @@ class ExactSearch:
             if l < nh - 1:
                 P = np.abs(self.W[l + 1]) @ (self.sabs[l][node.plo[l], node.phi[l]][:, None] * P)
         cand.sort(reverse=True)
+        # cap the batch by arithmetic, not only by count: wide layers make every combination dearer
+        m = self.W[-1].shape[0]
+        per = m * (sum(self.W[l].size for l in range(k + 1, nh)) + node.M.size)
+        budget = min(self.enum_budget, max(16, 1 << int(math.log2(max(1.0, 3e5 / per)))))
         chosen, size = [], 1
         for _, l, i in cand:
             q = int(node.phi[l][i] - node.plo[l][i] + 1)
-            if size * q > self.enum_budget:
+            if size * q > budget:
                 continue
             chosen.append((l, i))
             size *= q
