@@ -1,0 +1,394 @@
+"""The two-layer law's ``Lip ~ sqrt(n/k)`` measured with certified Lipschitz constants.
+
+:func:`sqrt_nk_experiment` draws ``n`` points uniformly on the unit sphere ``S^{d-1}`` with random
+sign labels, fits two-layer ReLU networks with ``k`` neurons to margin 1 (``y_i f(x_i) >= 1``,
+:func:`certify.fit.margin_fit`), certifies the **global** l2 Lipschitz constant of each fitted
+network with :func:`certify.lipschitz` (for ``k <= d`` the exact method is fast: every activation
+pattern is realisable and the constant is a maximum over subsets of neurons), and fits the
+log-log slope of the certified constant against ``n/k`` with a t-interval.
+
+What the numbers mean
+    The conjecture [BLN21] says that *every* interpolating ``k``-neuron network has
+    ``Lip(f) >= c sqrt(n/k)`` (``c`` unspecified).  A fitted network's certified constant is an
+    upper bound on the *smallest* one, so the measured slope characterises the fitter as much as
+    the law; the rigorous floor is the projection bound ``two_layer_projection`` (data-dependent,
+    for any ``k``-neuron fit with the verified margins), evaluated from the catalogue on each
+    sample.  The spectral entry ``two_layer_spectral`` bounds the proxy ``||a||_2 ||W||_op`` (not
+    ``Lip``) of zero-bias fits; it is compared with that proxy only for fits without biases
+    (``margin_fit`` trains biases, so it is reported as not applicable there).
+
+Examples
+--------
+>>> from certify.experiment import sqrt_nk_experiment
+>>> res = sqrt_nk_experiment(d=16, ks=(2,), ratios=(1, 2, 4), seeds=(0,))   # doctest: +SKIP
+>>> res.slope.slope                                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import stats
+
+import bounds
+from bounds.data import random_signs, sphere
+from bounds.errors import ParameterError
+
+from .check import output_enclosure
+from .fit import margin_fit
+from .lipschitz import lipschitz
+
+__all__ = ["ExperimentPoint", "SlopeFit", "ExperimentResult", "fit_slope", "sqrt_nk_experiment",
+           "certified_margin"]
+
+
+@dataclass(frozen=True)
+class ExperimentPoint:
+    """One fitted and certified network.
+
+    Attributes
+    ----------
+    n, k, d, seed : int
+    ratio : float
+        ``n / k``.
+    fit_success : bool
+        The fitter reached margin 1 in float64.
+    margin : float
+        Rigorous lower bound of ``min_i y_i f(x_i)`` (interval evaluation of the network).
+    lower, upper : float
+        Certified enclosure of the global l2 Lipschitz constant (``nan`` if not certified).
+    method, exact : str, bool
+        Certification method and whether the enclosure closed.
+    projection : float
+        ``two_layer_projection`` lower bound on ``Lip`` of *any* ``k``-neuron network with this
+        margin on this sample (rounded down; ``nan`` when the margin is not positive).
+    proxy : float
+        ``||a||_2 ||W||_op`` of the fitted network (float64, indicative).
+    seconds : float
+        Fit plus certification time.
+    fit_seconds : float
+        Fit time alone.
+    attempts : int
+        Fitter runs until the margin was reached (see :func:`_fit`).
+    """
+
+    n: int
+    k: int
+    d: int
+    seed: int
+    ratio: float
+    fit_success: bool
+    margin: float
+    lower: float
+    upper: float
+    method: str
+    exact: bool
+    projection: float
+    proxy: float
+    seconds: float
+    fit_seconds: float = math.nan
+    attempts: int = 1
+
+    @property
+    def usable(self) -> bool:
+        """A certified fit with a positive verified margin."""
+        return bool(self.fit_success and self.margin >= 1.0 and math.isfinite(self.upper))
+
+
+@dataclass(frozen=True)
+class SlopeFit:
+    """Least-squares fit ``log y = intercept + slope log x`` with a t-interval on the slope."""
+
+    slope: float
+    intercept: float
+    stderr: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    n_points: int
+    r_value: float
+
+    def __str__(self):
+        return (f"slope {self.slope:.3f}, {100 * self.confidence:g}% CI "
+                f"[{self.ci_low:.3f}, {self.ci_high:.3f}] (n={self.n_points}, r={self.r_value:.3f})")
+
+    def contains(self, value: float) -> bool:
+        return bool(self.ci_low <= value <= self.ci_high)
+
+
+def fit_slope(x, y, confidence: float = 0.95) -> SlopeFit:
+    """Log-log regression slope of ``y`` on ``x`` with a Student-t confidence interval.
+
+    Parameters
+    ----------
+    x, y : array_like of positive numbers (same length >= 3)
+    confidence : float in (0, 1)
+
+    Raises
+    ------
+    ParameterError
+        Fewer than 3 points, non-positive values, constant ``x``, or a bad confidence level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 4.0, 8.0]); f = fit_slope(x, 3 * x ** 0.5)
+    >>> round(f.slope, 12), round(f.ci_high - f.ci_low, 12)
+    (0.5, 0.0)
+    """
+    if not 0 < confidence < 1:
+        raise ParameterError("confidence", confidence, "(0, 1)")
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 3:
+        raise ParameterError("x, y", f"shapes {x.shape}, {y.shape}", "1-D arrays of equal length >= 3")
+    if not (np.all(x > 0) and np.all(y > 0) and np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ParameterError("x, y", "non-positive or non-finite values", "positive finite numbers")
+    lx, ly = np.log(x), np.log(y)
+    if np.ptp(lx) == 0:
+        raise ParameterError("x", "constant", "at least two distinct values")
+    r = stats.linregress(lx, ly)
+    t = stats.t.ppf(0.5 + confidence / 2, df=x.size - 2)
+    half = float(t * r.stderr)
+    return SlopeFit(float(r.slope), float(r.intercept), float(r.stderr), float(r.slope) - half,
+                    float(r.slope) + half, float(confidence), int(x.size), float(r.rvalue))
+
+
+def certified_margin(net, X, y) -> float:
+    """Rigorous lower bound of ``min_i y_i f(x_i)`` (outward-rounded interval evaluation)."""
+    enc = output_enclosure(net, X)
+    lo = np.asarray(enc.lo, dtype=float).reshape(len(y), -1)[:, 0]
+    hi = np.asarray(enc.hi, dtype=float).reshape(len(y), -1)[:, 0]
+    return float(np.min(np.where(np.asarray(y) > 0, lo, -hi)))
+
+
+@dataclass
+class ExperimentResult:
+    """All points of :func:`sqrt_nk_experiment`, the slope fit and the configuration."""
+
+    points: list
+    slope: SlopeFit | None
+    slope_projection: SlopeFit | None
+    config: dict
+    elapsed: float
+    notes: list = field(default_factory=list)
+
+    @property
+    def usable(self) -> list:
+        return [p for p in self.points if p.usable]
+
+    @property
+    def failures(self) -> list:
+        return [p for p in self.points if not p.usable]
+
+    def floor_respected(self) -> bool:
+        """Every certified upper bound is at least the rigorous projection floor (soundness)."""
+        return all(p.upper >= p.projection for p in self.usable if math.isfinite(p.projection))
+
+    def conjecture_scale(self) -> float:
+        """Constant ``C`` of the conjecture's curve ``C sqrt(n/k)`` through the data's geometric mean.
+
+        The conjecture's constant is unspecified; this only places the curve's *shape* on the plot.
+        """
+        pts = self.usable
+        if not pts:
+            return math.nan
+        return float(np.exp(np.mean([math.log(p.upper) - 0.5 * math.log(p.ratio) for p in pts])))
+
+    def summary(self) -> str:
+        """A few lines: configuration, slope with CI, failures, floor check."""
+        c = self.config
+        lines = [f"d={c['d']}, k in {list(c['ks'])}, n/k in {list(c['ratios'])}, seeds {list(c['seeds'])}; "
+                 f"{len(self.usable)} certified fits, {len(self.failures)} fits without margin 1 "
+                 f"(excluded); {self.elapsed:.1f} s"]
+        if self.slope is not None:
+            lines.append(f"certified Lip vs n/k: {self.slope} "
+                         f"(conjecture's exponent 0.5 {'inside' if self.slope.contains(0.5) else 'outside'} the CI)")
+        if self.slope_projection is not None:
+            lines.append(f"projection floor vs n/k: {self.slope_projection}")
+        lines.append("every certified constant >= its projection floor: "
+                     + ("yes" if self.floor_respected() else "NO (soundness problem)"))
+        return "\n".join(lines)
+
+    def to_table(self):
+        """The points as a :class:`certify.tables.Table`."""
+        from .tables import Column, Table
+        cols = [Column("n", kind="number"), Column("k", kind="number"),
+                Column("ratio", "n/k", "$n/k$"), Column("seed", kind="number"),
+                Column("margin", "verified margin", digits=3),
+                Column("lower", "Lip lower", r"$\operatorname{Lip}$ lower", kind="lower"),
+                Column("upper", "Lip upper", r"$\operatorname{Lip}$ upper"),
+                Column("projection", "projection floor", kind="lower"),
+                Column("proxy", "||a|| ||W||_op", r"$\|a\|_2 \|W\|_{op}$"),
+                Column("method", kind="text")]
+        rows = [{**p.__dict__, "upper": p.upper} for p in self.points]
+        return Table("Certified Lipschitz constants of fitted two-layer ReLU networks", cols, rows,
+                     caption=self.summary().replace("\n", "; "), label="tab:sqrt_nk")
+
+    def plot(self, stem) -> list:
+        """Write ``stem.png`` and ``stem.pdf`` (log-log, certified constants vs bounds); return paths."""
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        stem = Path(stem)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
+        ks = sorted({p.k for p in self.points})
+        markers = dict(zip(ks, "osD^v<>p"))
+        colors = dict(zip(ks, plt.get_cmap("tab10").colors))
+        for k in ks:
+            pts = [p for p in self.usable if p.k == k]
+            if not pts:
+                continue
+            r = np.array([p.ratio for p in pts])
+            ax.errorbar(r, [p.upper for p in pts],
+                        yerr=[[p.upper - p.lower for p in pts], [0.0] * len(pts)],
+                        fmt=markers[k], color=colors[k], ms=6, mfc="none", mew=1.4, ls="none",
+                        label=f"certified Lip, fitted net, k={k}")
+            proj = [(p.ratio, p.projection) for p in pts if math.isfinite(p.projection)]
+            if proj:
+                pr = np.array(proj)
+                ax.plot(pr[:, 0], pr[:, 1], markers[k], color=colors[k], ms=4, alpha=0.55,
+                        label=f"projection floor (rigorous), k={k}")
+        allr = np.array([p.ratio for p in self.usable]) if self.usable else np.array([1.0])
+        grid = np.geomspace(allr.min(), allr.max(), 100)
+        C = self.conjecture_scale()
+        if math.isfinite(C):
+            ax.plot(grid, C * np.sqrt(grid), "k--", lw=1.3,
+                    label=rf"conjecture shape $C\sqrt{{n/k}}$ ($C$={C:.2g}: fitted scale, not the unknown constant)")
+        if self.slope is not None:
+            s = self.slope
+            ax.plot(grid, np.exp(s.intercept) * grid ** s.slope, "-", color="0.45", lw=1.0,
+                    label=f"fit: slope {s.slope:.2f} [{s.ci_low:.2f}, {s.ci_high:.2f}] (95% CI)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("n / k  (samples per neuron)")
+        ax.set_ylabel("global l2 Lipschitz constant")
+        c = self.config
+        ax.set_title(f"Two-layer ReLU fits on S^{c['d'] - 1} with random signs (d={c['d']})",
+                     fontsize=10)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=7, loc="upper left", framealpha=0.85)
+        paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+        fig.savefig(paths[0], dpi=150)
+        fig.savefig(paths[1])
+        plt.close(fig)
+        return paths
+
+
+def _proxy(net) -> float:
+    W, _, a = net.as_two_layer()
+    return float(np.linalg.norm(a) * np.linalg.norm(W, 2))
+
+
+def _projection(X, y, k, margin) -> float:
+    if not margin > 0:
+        return math.nan
+    rec = bounds.get("two_layer_projection")
+    b = rec.from_data(X, y, k=k, gap=2 * margin)
+    return float(b)
+
+
+def _fit(X, y, k, seed, weight_decay, max_iter, restarts):
+    """``margin_fit`` from fresh initialisations until one reaches margin 1 (at most ``restarts + 1``).
+
+    A run can stop at a stationary point where a ReLU is dead on a misfitted point (zero gradient
+    there); a new initialisation, not more iterations, is what helps, so each run is short.
+    """
+    best = None
+    for attempt in range(restarts + 1):
+        fit = margin_fit(X, y, k, seed=[seed, attempt], weight_decay=weight_decay,
+                         max_iter=max_iter, restarts=0)
+        if best is None or fit.min_margin > best.min_margin:
+            best = fit
+        if fit.success:
+            break
+    return best, attempt + 1
+
+
+def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8), ratios: Sequence[float] = (1, 2, 4, 8),
+                       seeds: Sequence[int] = (0, 1, 2), *, weight_decay: float = 1e-4,
+                       max_iter: int = 300, restarts: int = 5, time_limit: float = 10.0,
+                       confidence: float = 0.95,
+                       progress: Callable[[int, int, str], None] | None = None) -> ExperimentResult:
+    """Fit, certify and regress ``log Lip`` on ``log(n/k)``.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension (points on ``S^{d-1}``).
+    ks : sequence of int
+        Widths, each ``<= d`` (the certification's fast exact regime).
+    ratios : sequence of numbers
+        Values of ``n/k``; ``n = round(ratio * k)`` (combinations with ``n < 2`` are skipped).
+    seeds : sequence of int
+        One sample and one fit per seed and per ``(k, n)``.
+    weight_decay, max_iter
+        Passed to :func:`certify.fit.margin_fit` (margin 1, squared hinge).
+    restarts : int
+        Fresh initialisations tried after a run that misses the margin.
+    time_limit : float
+        Seconds per certification (the exact method is anytime: an unfinished run still gives a
+        rigorous enclosure).
+    confidence : float
+        Of the slope's t-interval.
+    progress : callable, optional
+        ``progress(done, total, label)`` after each fit.
+
+    Returns
+    -------
+    ExperimentResult
+    """
+    ks = [int(k) for k in ks]
+    if not ks or any(k < 1 or k > d for k in ks):
+        raise ParameterError("ks", ks, f"non-empty, each in [1, d={d}]")
+    if not ratios or any(not (float(r) > 0) for r in ratios):
+        raise ParameterError("ratios", ratios, "non-empty, positive")
+    jobs = [(k, int(round(float(r) * k)), s) for k in ks for r in ratios for s in seeds]
+    jobs = [j for j in jobs if j[1] >= 2]
+    t0 = time.perf_counter()
+    points = []
+    for i, (k, n, s) in enumerate(jobs):
+        t1 = time.perf_counter()
+        # one sample per (n, seed), shared by the widths: the k-dependence is then not sample noise
+        X = sphere(n, d, seed=10_000 + 97 * s + n)
+        y = random_signs(n, seed=20_000 + 97 * s + n)
+        if np.all(y == y[0]):
+            y = y.copy()
+            y[0] = -y[0]  # the projection bound needs both labels; documented in the notes
+        fit, attempts = _fit(X, y, k, s, weight_decay, max_iter, restarts)
+        t_fit = time.perf_counter() - t1
+        net = fit.network
+        margin = certified_margin(net, X, y)
+        cert = lipschitz(net, norm=2, domain=None, time_limit=time_limit)
+        points.append(ExperimentPoint(
+            n=n, k=k, d=d, seed=s, ratio=n / k, fit_success=bool(fit.success), margin=margin,
+            lower=float(cert.lower), upper=float(cert.upper), method=cert.method,
+            exact=bool(cert.exact), projection=_projection(X, y, k, margin),
+            proxy=_proxy(net), seconds=time.perf_counter() - t1, fit_seconds=t_fit,
+            attempts=attempts))
+        if progress is not None:
+            progress(i + 1, len(jobs), f"k={k} n={n} seed={s}")
+    usable = [p for p in points if p.usable]
+    slope = slope_proj = None
+    if len({p.ratio for p in usable}) >= 2 and len(usable) >= 3:
+        slope = fit_slope([p.ratio for p in usable], [p.upper for p in usable], confidence)
+        proj = [p for p in usable if math.isfinite(p.projection) and p.projection > 0]
+        if len({p.ratio for p in proj}) >= 2 and len(proj) >= 3:
+            slope_proj = fit_slope([p.ratio for p in proj], [p.projection for p in proj], confidence)
+    config = dict(d=d, ks=tuple(ks), ratios=tuple(ratios), seeds=tuple(seeds),
+                  weight_decay=weight_decay, max_iter=max_iter, restarts=restarts,
+                  time_limit=time_limit, fitter="certify.fit.margin_fit (margin 1, squared hinge)")
+    notes = ["Fits that did not reach a verified margin of 1 are excluded from the slope and shown "
+             "in the table.",
+             "The conjecture's constant is unspecified: its curve is drawn through the geometric "
+             "mean of the data to show the shape only.",
+             "two_layer_spectral bounds ||a||_2 ||W||_op of zero-bias fits; margin_fit trains "
+             "biases, so that bound is not applicable to these networks."]
+    return ExperimentResult(points, slope, slope_proj, config, time.perf_counter() - t0, notes)
