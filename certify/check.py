@@ -57,7 +57,8 @@ from .interval import Interval
 from .network import Network
 
 __all__ = ["check", "CheckResult", "load_counterexample", "ADAPTERS", "output_enclosure",
-           "VERDICTS", "DEFAULT_CERTIFIER_OPTIONS", "mse_upper"]
+           "VERDICTS", "DEFAULT_CERTIFIER_OPTIONS", "mse_upper",
+           "failure_factor"]
 
 VERDICTS = ("consistent", "violated", "not_applicable")
 
@@ -487,6 +488,12 @@ def _certification_domain(ctx: _Context):
 DEFAULT_CERTIFIER_OPTIONS = {"time_limit": 60.0}
 
 
+def failure_factor(theorem) -> int:
+    """``k`` for a statement holding "with probability at least 1 - k delta" (1 by default)."""
+    m = re.search(r"1\s*-\s*(\d+)\s*\*?\s*delta", theorem.conclusion)
+    return int(m.group(1)) if m else 1
+
+
 def _default_certifier(net, norm=2, domain=None, **kw):
     from .lipschitz import lipschitz
     return lipschitz(net, norm=norm, domain=domain, **{**DEFAULT_CERTIFIER_OPTIONS, **kw})
@@ -560,8 +567,7 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
     delta = None
     if probabilistic and "delta" in full:
         # "with probability at least 1 - 2 delta" (any_model): the failure probability is 2 delta
-        m = re.search(r"1\s*-\s*(\d+)\s*\*?\s*delta", th.conclusion)
-        delta = float(full["delta"]) * (int(m.group(1)) if m else 1)
+        delta = float(full["delta"]) * failure_factor(th)
 
     def result(verdict, bound=None, cert=None, dom=None, hyps=(), failed=()):
         upper = None if cert is None else float(cert.upper)

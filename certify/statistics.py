@@ -174,6 +174,14 @@ def _theorem_trial(theorem, fitter, check_options):
     return trial
 
 
+def _statement_failure_probability(statement, delta):
+    """``delta``, or ``k delta`` for a statement holding "with probability at least 1 - k delta"."""
+    from .check import failure_factor
+    import bounds
+    th = bounds.get(statement) if isinstance(statement, str) else statement
+    return None if delta is None else failure_factor(th) * float(delta)
+
+
 def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: float | None = None,
                  confidence: float = 0.95, fitter: Callable | None = None,
                  **check_options) -> FailureRate:
@@ -192,8 +200,10 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
         Master seed; trial ``i`` uses ``seeds[i]`` for both sampling and fitting.
     n : int
         Sample size of each instance.
-    delta : float, optional
-        The statement's failure probability; for a theorem, default ``check_options["delta"]``.
+    delta : float
+        The statement's failure probability; for a theorem, its ``delta`` parameter (also passed
+        to :func:`certify.check`), multiplied by ``k`` when the statement holds "with probability
+        at least ``1 - k delta``" (``any_model``: ``k = 2``).
     confidence : float
         Of the Clopper-Pearson interval.
     fitter : callable, optional
@@ -215,9 +225,10 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
 
             def fitter(X, y, s):
                 return random_features(X, y, k=2 * len(y), seed=s)
-        if delta is None:
-            delta = check_options.get("delta")
+        if delta is not None:
+            check_options["delta"] = delta
         trial = _theorem_trial(statement, fitter, {"model": model, **check_options})
+        delta = _statement_failure_probability(statement, check_options.get("delta"))
     elif callable(statement):
         if check_options:
             raise ParameterError(next(iter(check_options)), "given", "no extra options for a callable statement")
