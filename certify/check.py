@@ -284,6 +284,10 @@ class _Context:
     hypotheses: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     quantity: str = "lipschitz"
+    #: keyword arguments of ``theorem.from_data`` for data-dependent entries
+    data_kwargs: dict | None = None
+    #: certified upper bound of a proxy quantity (``None``: the Lipschitz constant)
+    proxy_upper: Callable | None = None
 
     def set(self, name, value, source):
         """Set a parameter unless the user gave it (user values always win)."""
@@ -433,6 +437,117 @@ def _plan_generic(ctx):
         ctx.set("k", int(ctx.net.widths[1]), "instance")
 
 
+def _enclosed_outputs(ctx):
+    F = output_enclosure(ctx.net, ctx.X)
+    if F.shape[1] != 1:
+        raise ShapeError(f"net: a scalar output is needed, got {F.shape[1]} outputs")
+    return F[:, 0]
+
+
+def _signs(ctx) -> bool:
+    ok = bool(np.all(np.abs(ctx.y) == 1) and np.any(ctx.y > 0) and np.any(ctx.y < 0))
+    ctx.hypotheses.append(_hyp("sign_labels", ok, 0, 0, "labels in {-1, +1}, both present"))
+    return ok
+
+
+def _class_gap_lower(ctx) -> float:
+    """Rigorous lower bound on ``mean_{y=+1} f(x_i) - mean_{y=-1} f(x_i)``."""
+    F = _enclosed_outputs(ctx)
+    pos, neg = ctx.y > 0, ctx.y < 0
+    return float((F[pos].sum() / int(pos.sum()) - F[neg].sum() / int(neg.sum())).lo)
+
+
+def _average_margin_lower(ctx) -> float:
+    """Rigorous lower bound on ``(1/n) sum_i y_i f(x_i)``."""
+    F = _enclosed_outputs(ctx)
+    return float(((F * ctx.y).sum() / len(ctx.y)).lo)
+
+
+def _two_layer(ctx, *, zero_biases: bool, zero_output_bias: bool) -> bool:
+    net = ctx.net
+    ok = net.depth == 2 and net.output_dim == 1
+    why = "a two-layer network x -> sum_l a_l psi(w_l . x + b_l)"
+    if ok and zero_output_bias:
+        ok = bool(net.biases[1][0] == 0)
+        why += ", no output bias"
+    if ok and zero_biases:
+        ok = bool(np.all(net.biases[0] == 0))
+        why += ", zero hidden biases"
+    ctx.hypotheses.append(_hyp("two_layer_class", ok, 0, 0, why))
+    return ok
+
+
+def _plan_minimal(ctx):
+    """Deterministic: the least Lipschitz constant of any f with training MSE <= tau."""
+    tau = mse_upper(ctx.net, ctx.X, ctx.y)
+    ctx.data_kwargs = {} if tau == 0 else {"tau": tau}
+    ctx.params["tau"] = tau
+    ctx.sources["tau"] = "instance"
+
+
+def _plan_projection(ctx):
+    if not (_signs(ctx) and _two_layer(ctx, zero_biases=False, zero_output_bias=False)):
+        return
+    gap = _class_gap_lower(ctx)
+    ctx.hypotheses.append(_hyp("class_gap", gap > 0, 0, gap,
+                               "mean_{+} f - mean_{-} f > 0 (rigorous lower bound)", "<"))
+    ctx.data_kwargs = {"k": int(ctx.net.widths[1]), "gap": gap}
+    ctx.params.update(k=int(ctx.net.widths[1]), gap=gap)
+    ctx.sources.update(k="instance", gap="instance")
+
+
+def _plan_polynomial(ctx):
+    net = ctx.net
+    if not _signs(ctx):
+        return
+    acts = net.activations
+    q = acts[0].param if len(acts) == 1 and acts[0].name == "poly" else None
+    biases = bool(net.depth == 2 and np.any(net.biases[0] != 0))
+    ctx.hypotheses.append(_hyp("polynomial_activation", q is not None and (q == 2 or not biases), 0, 0,
+                               "activation z^q (hidden biases only for q = 2)"))
+    if q is None or not _two_layer(ctx, zero_biases=False, zero_output_bias=True):
+        return
+    gamma = _class_gap_lower(ctx) / 2 if biases else _average_margin_lower(ctx)
+    ctx.hypotheses.append(_hyp("margin", gamma > 0, 0, gamma,
+                               "class-mean half gap (biases) or average margin (1/n) sum y_i f(x_i) "
+                               "> 0 (rigorous lower bound)", "<"))
+    ctx.data_kwargs = {"k": int(net.widths[1]), "q": int(q), "margin": gamma, "biases": biases}
+    ctx.params.update(k=int(net.widths[1]), q=int(q), gamma=gamma)
+    ctx.sources.update(k="instance", q="instance", gamma="instance")
+
+
+def _spectral_proxy_upper(net) -> float:
+    """Rigorous upper bound on ``Lip(psi) ||a||_2 ||W||_op``."""
+    from .interval import spectral_norm_enclosure
+    from .naive import mul_up
+    W, _, a = net.as_two_layer()
+    a_norm = float(spectral_norm_enclosure(np.asarray(a)[None, :])[1])
+    w_norm = float(spectral_norm_enclosure(W)[1])
+    return mul_up(mul_up(float(net.activations[0].lipschitz), a_norm), w_norm)
+
+
+def _plan_spectral(ctx):
+    net = ctx.net
+    if not (_signs(ctx) and _two_layer(ctx, zero_biases=True, zero_output_bias=True)):
+        return
+    act = net.activations[0]
+    ok = act.positively_homogeneous and act.lipschitz is not None
+    ctx.hypotheses.append(_hyp("homogeneous_activation", ok, 0, 0,
+                               "psi positively homogeneous and Lipschitz (relu, leaky_relu, abs, linear)"))
+    if not ok:
+        return
+    gamma = _average_margin_lower(ctx)
+    ctx.hypotheses.append(_hyp("margin", gamma > 0, 0, gamma,
+                               "average margin (1/n) sum y_i f(x_i) > 0 (rigorous lower bound)", "<"))
+    ctx.data_kwargs = {"k": int(net.widths[1]), "margin": gamma, "activation": act.spec}
+    if "delta" in ctx.user:
+        ctx.data_kwargs["delta"] = ctx.user["delta"]
+    ctx.params.update(k=int(net.widths[1]), gamma=gamma)
+    ctx.sources.update(k="instance", gamma="instance")
+    ctx.quantity = "spectral_proxy"
+    ctx.proxy_upper = _spectral_proxy_upper
+
+
 #: theorem id -> planner filling parameters and instance hypotheses.  Entries not listed use a
 #: generic planner (parameters by name) -- extend it for a new statement whose class quantities
 #: need computing.
@@ -442,6 +557,10 @@ ADAPTERS: dict[str, Callable[[_Context], None]] = {
     "deep_networks_bbar": _plan_deep_bbar,
     "finite_class": _plan_finite,
     "bounded_support": _plan_universal,
+    "minimal_interpolation": _plan_minimal,
+    "two_layer_projection": _plan_projection,
+    "polynomial_activation": _plan_polynomial,
+    "two_layer_spectral": _plan_spectral,
 }
 
 
@@ -486,6 +605,15 @@ def _certification_domain(ctx: _Context):
 #: Options of the default certifier: an anytime budget, so that a large network still returns a
 #: (looser, still rigorous) upper bound.
 DEFAULT_CERTIFIER_OPTIONS = {"time_limit": 60.0}
+
+
+@dataclass(frozen=True)
+class _ProxyCertificate:
+    """Certified upper bound of a proxy quantity (no lower bound is claimed)."""
+
+    upper: float
+    method: str
+    lower: float = 0.0
 
 
 def failure_factor(theorem) -> int:
@@ -583,15 +711,29 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
     inst_failed = [h for h in ctx.hypotheses if not h.holds]
     if inst_failed:
         return result("not_applicable", hyps=ctx.hypotheses, failed=inst_failed)
-    theorem_hyps = th.hypotheses(**full)
-    hyps = ctx.hypotheses + theorem_hyps
-    failed = [h for h in hyps if not h.holds]
-    if failed:
-        return result("not_applicable", hyps=hyps, failed=failed)
-    bound = th.lower_bound(**full)
+    if th.data_fn is not None and ctx.data_kwargs is not None:
+        bound = th.from_data(X, y, **ctx.data_kwargs)
+        # the data-dependent entries are probabilistic only through the optional delta
+        probabilistic = "probabilistic" in bound.method
+        delta = float(params["delta"]) if probabilistic else None
+        hyps = ctx.hypotheses + list(bound.failed)
+        if not bound.within_hypotheses:
+            return result("not_applicable", hyps=hyps, failed=list(bound.failed))
+    elif th.data_fn is not None and th.id in ADAPTERS:
+        return result("not_applicable", hyps=ctx.hypotheses, failed=inst_failed)
+    else:
+        theorem_hyps = th.hypotheses(**full)
+        hyps = ctx.hypotheses + theorem_hyps
+        failed = [h for h in hyps if not h.holds]
+        if failed:
+            return result("not_applicable", hyps=hyps, failed=failed)
+        bound = th.lower_bound(**full)
 
     dom = _certification_domain(ctx)
-    cert = (certifier or _default_certifier)(net, norm=2, domain=dom, **(certifier_options or {}))
+    if ctx.proxy_upper is not None:
+        cert = _ProxyCertificate(ctx.proxy_upper(net), ctx.quantity)
+    else:
+        cert = (certifier or _default_certifier)(net, norm=2, domain=dom, **(certifier_options or {}))
     b = _bound_value(bound)
     if mpmath.mpf(cert.upper) < b * (1 - _REL_MARGIN):
         if probabilistic:

@@ -194,3 +194,49 @@ def test_noise_level_from_exact_sigma2():
     res = check("any_model", X, y, fit, model=m, eps=0.2, delta=0.9)
     (h,) = [h for h in res.hypotheses if h.name == "fit_level"]
     assert h.rhs == mpmath.mpf(1) / 4 - mpmath.mpf(0.2)
+
+
+# -- data-dependent (deterministic) catalogue entries ------------------------------------------------
+
+X2, Y2 = np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1.0, -1.0])
+# f(x) = relu(x_1) - relu(-x_1) = x_1 fits exactly with Lipschitz constant exactly 1, which is both
+# the minimal interpolation constant and the projection bound m sqrt(n+ n- / ky_fan) = 2 sqrt(1/4)
+X1NET = Network.from_arrays([np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([[1.0, -1.0]])], None, "relu")
+
+
+@pytest.mark.parametrize("theorem_id", ["minimal_interpolation", "two_layer_projection"])
+def test_deterministic_entries_tight_instance(theorem_id):
+    res = check(theorem_id, X2, Y2, X1NET)
+    assert res.verdict == "consistent" and not res.probabilistic
+    assert float(res.bound) == pytest.approx(1.0, rel=1e-9) and res.ratio == pytest.approx(1.0, rel=1e-6)
+    bad = check(theorem_id, X2, Y2, X1NET, certifier=_half())
+    assert bad.verdict == "violated" and not bad.probabilistic and bad.delta is None
+
+
+def test_polynomial_entry_on_unit_ball():
+    # f = x_1^2 - x_2^2 interpolates e_1 -> 1, e_2 -> -1; bound 2 on the unit ball, and the
+    # certification box [-1, 1]^2 (a superset) has Lip = max ||(2 x_1, -2 x_2)|| = 2 sqrt 2
+    net = Network.from_arrays([np.eye(2), np.array([[1.0, -1.0]])], None, "poly:2")
+    X, y = np.eye(2), np.array([1.0, -1.0])
+    res = check("polynomial_activation", X, y, net)
+    assert res.verdict == "consistent" and float(res.bound) == pytest.approx(2.0, rel=1e-9)
+    assert res.upper >= 2 * math.sqrt(2) * (1 - 1e-9)
+    lo, hi = res.domain
+    assert np.all(lo <= -1) and np.all(hi >= 1)
+    assert check("polynomial_activation", X, y, net, certifier=_half()).verdict == "violated"
+    relu = Network.from_arrays([np.eye(2), np.array([[1.0, -1.0]])], None, "relu")
+    assert check("polynomial_activation", X, y, relu).verdict == "not_applicable"
+
+
+def test_spectral_proxy_entry():
+    W = np.array([[1.0, 0.0], [0.0, 1.0]])
+    net = Network.from_arrays([W, np.array([[1.0, -1.0]])], None, "relu")   # relu(x1) - relu(x2)
+    X, y = np.eye(2), np.array([1.0, -1.0])
+    res = check("two_layer_spectral", X, y, net)
+    assert res.quantity == "spectral_proxy" and res.verdict == "consistent"
+    # proxy = Lip(relu) ||a||_2 ||W||_op = sqrt 2, certified from above
+    assert math.sqrt(2) <= res.upper <= math.sqrt(2) * (1 + 1e-12)
+    assert res.upper >= float(res.bound)
+    biased = Network.from_arrays([W, np.array([[1.0, -1.0]])], [np.array([0.1, 0.0]), None], "relu")
+    assert check("two_layer_spectral", X, y, biased).verdict == "not_applicable"
+    assert check("two_layer_spectral", X, np.array([1.0, 0.5]), net).verdict == "not_applicable"
