@@ -1,0 +1,96 @@
+"""The end-to-end report: quick run, verdicts, files, degradation when parts are missing."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from certify import report as rp
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    return rp.build_report(out, quick=True, progress=rp.Progress(io.StringIO()))
+
+
+def test_quick_report_all_verdicts_acceptable(quick_report):
+    rep = quick_report
+    assert rep.errors == [], [s.body for s in rep.errors]
+    assert rep.violated == [], rep.violated
+    counts = rep.counts()
+    assert counts["consistent"] >= 10
+    keys = [s.key for s in rep.sections]
+    assert keys == [k for k, _, _ in rp.SECTIONS]
+    # every section ran for real, except data that may be absent on this machine
+    for s in rep.sections:
+        if s.key != "lipbab" or rp.lipbab_dir() is not None:
+            assert s.status == "done", (s.key, s.body)
+    assert rep.elapsed < 120
+
+
+def test_quick_report_files(quick_report):
+    out = Path(quick_report.out)
+    text = (out / "report.md").read_text()
+    assert "## Summary" in text and "VIOLATIONS" not in text
+    for stem in ("catalogue", "predictions", "bounds_universal_law"):
+        for ext in ("md", "tex", "csv"):
+            assert (out / "tables" / f"{stem}.{ext}").stat().st_size > 0
+    figs = list((out / "figures").glob("sqrt_nk_*.png"))
+    assert figs and all(f.with_suffix(".pdf").exists() for f in figs)
+
+
+def test_proofsteps_section_reads_catalogue(quick_report):
+    sec = next(s for s in quick_report.sections if s.key == "proofsteps")
+    assert sum(it.verdict == "consistent" for it in sec.items) >= 4
+
+
+def test_violation_is_printed_first(tmp_path):
+    sec = rp.Section("x", "Fake", items=[rp.Item("ok one", "consistent"),
+                                          rp.Item("bad one", "violated", "upper < bound")])
+    rep = rp.Report(tmp_path, [sec], 0.1, True)
+    text = rep.markdown()
+    assert text.index("VIOLATIONS") < text.index("## Summary")
+    assert "**VIOLATED** [Fake] bad one: upper < bound" in text
+    assert not rep.ok
+    with pytest.raises(ValueError):
+        rp.Item("x", "fine")
+
+
+def test_failing_section_is_reported_not_hidden(tmp_path, monkeypatch):
+    def boom(ctx, sec):
+        raise RuntimeError("exploded")
+
+    def absent(ctx, sec):
+        import certify.does_not_exist  # noqa: F401
+
+    monkeypatch.setattr(rp, "SECTIONS", (("a", "Boom", boom), ("b", "Absent", absent)))
+    rep = rp.build_report(tmp_path, quick=True, progress=False)
+    assert [s.status for s in rep.sections] == ["error", "missing"]
+    assert not rep.ok
+    text = (tmp_path / "report.md").read_text()
+    assert "SECTIONS THAT FAILED TO RUN" in text and "exploded" in text
+
+
+def test_lipbab_dir_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAWROB_DATA", str(tmp_path))
+    (tmp_path / "lipbab").mkdir()
+    (tmp_path / "lipbab" / "sdnet_1.npz").write_bytes(b"")
+    assert rp.lipbab_dir() == tmp_path / "lipbab"
+    monkeypatch.setenv("LAWROB_DATA", str(tmp_path / "nowhere"))
+    found = rp.lipbab_dir()
+    assert found is None or found.name == "lipbab"
+
+
+def test_lipbab_missing_is_a_note(tmp_path, monkeypatch):
+    monkeypatch.setattr(rp, "lipbab_dir", lambda: None)
+    rep = rp.build_report(tmp_path, quick=True, progress=False, only=("lipbab",))
+    assert rep.sections[0].status == "missing" and "LAWROB_DATA" in rep.sections[0].body
+
+
+def test_progress_bar_text():
+    buf = io.StringIO()
+    p = rp.Progress(buf, width=10)
+    p.update(5, 10, "half")
+    assert "[#####-----] 5/10 half" in buf.getvalue()
