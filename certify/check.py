@@ -147,6 +147,25 @@ class CheckResult:
             s += f" (probabilistic statement: may fail with probability <= delta = {self.delta:g})"
         return s
 
+    def as_row(self) -> dict:
+        """A flat dict for tables (:class:`certify.tables.Table` rows, CSV, pandas).
+
+        Keys: ``theorem``, ``verdict``, ``n``, ``d``, ``p`` (network parameters), ``bound``
+        (float, rounded down; ``None`` when not applicable), ``upper`` (certified), ``ratio``,
+        ``delta``, ``failed`` (names of failed hypotheses, comma separated).
+        """
+        b = None
+        if self.bound is not None:
+            v = _bound_value(self.bound)
+            b = float(v)
+            if b > v:  # a displayed lower bound must stay a lower bound
+                b = math.nextafter(b, -math.inf)
+        return {"theorem": self.theorem_id, "verdict": self.verdict,
+                "n": int(self.X.shape[0]), "d": int(self.X.shape[1]),
+                "p": int(self.network.n_params), "bound": b, "upper": self.upper,
+                "ratio": self.ratio, "delta": self.delta,
+                "failed": ", ".join(h.name for h in self.failed)}
+
     def save(self, path) -> None:
         """Write everything needed to reproduce the check to an ``.npz`` file.
 
