@@ -19,6 +19,8 @@ import time
 import flint
 import numpy as np
 
+from bounds.errors import ParameterError
+
 from .certificate import make_certificate, register_verifier
 from .interval import Interval, opnorm_upper, spectral_norm_enclosure
 from .lower import lower_bound
@@ -45,7 +47,13 @@ def layer_norm_uppers(net, norm) -> list[float]:
 
 
 def _activation_lipschitz(net) -> list[float]:
-    return [float(a.lipschitz) for a in net.activations]
+    lips = [a.lipschitz for a in net.activations]
+    for i, (a, lip) in enumerate(zip(net.activations, lips)):
+        if lip is None:
+            raise ParameterError("activation", a.name,
+                                 "a globally Lipschitz activation for method='naive'",
+                                 f"hidden layer {i} is not globally Lipschitz; use method='interval' on a box")
+    return [float(v) for v in lips]
 
 
 def naive_upper(net, norm) -> tuple[float, dict]:

@@ -61,13 +61,12 @@ class KinkError(ValueError):
 # ---------------------------------------------------------------------------------------------
 
 def arb_floor(a: flint.arb) -> float:
-    """Largest binary64 number certainly ``<=`` every point of the ball ``a``."""
+    """Largest-ish binary64 number certainly ``<=`` every point of the ball ``a``."""
     if not a.is_finite():
         return -math.inf
-    f = float(a.mid()) - 2.0 * float(a.rad())
-    f = float(np.nextafter(f, -np.inf))
+    f = float(a.mid() - a.rad())  # nearest float to the lower end; step down until certain
     while not (flint.arb(f) <= a):
-        f = float(np.nextafter(f, -np.inf)) if f == 0 else f - abs(f) * 2.0 ** -50
+        f = float(np.nextafter(f, -np.inf))
     return f
 
 
@@ -205,6 +204,10 @@ def arb_activation(act) -> _ArbActivation:
     if name in _SMOOTH:
         v, d = _SMOOTH[name]
         return _ArbActivation(name=name, smooth_value=v, smooth_deriv=d)
+    if name == "poly":
+        q = int(act.param)
+        return _ArbActivation(name=name, smooth_value=lambda z: z ** q,
+                              smooth_deriv=lambda z: q * z ** (q - 1))
     if name in ("identity", "linear", "none"):
         return _ArbActivation(name=name, breakpoints=(), slopes=(1.0,), values_at_breakpoints=())
     if getattr(act, "piecewise_linear", False):
@@ -418,10 +421,9 @@ def arb_matrix_norm(J: flint.arb_mat, norm) -> flint.arb:
         pass
     if lam_hi is None or not lam_hi.is_finite():
         lam_hi = _arb_max([sum((abs(A[i, j]) for j in range(n)), flint.arb(0)) for i in range(n)])
-    lam_lo_f = max(0.0, arb_floor(lam_lo))
-    lo_f = arb_floor(flint.arb(lam_lo_f).sqrt())
-    hi_f = max(lo_f, arb_ceil(flint.arb(arb_ceil(lam_hi)).sqrt()))
-    return flint.arb(lo_f).union(flint.arb(hi_f))
+    # Rayleigh quotient <= lambda_max <= eigenvalue enclosure: the union contains lambda_max
+    lam = lam_lo.union(lam_hi)
+    return lam.nonnegative_part().sqrt()
 
 
 # ---------------------------------------------------------------------------------------------
