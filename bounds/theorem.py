@@ -259,6 +259,11 @@ class DataBound:
         return float(np.nextafter(f, -np.inf)) if f > v else f
 
 
+#: Parameter names whose LaTeX differs from SymPy's default rendering.
+_LATEX_NAMES = {"eps": r"\varepsilon", "logF": r"\log|F|", "sigma2": r"\sigma^2",
+                "gamma": r"\gamma", "tau": r"\tau"}
+
+
 def _stable(expr: sympy.Expr) -> sympy.Expr:
     """Rewrite ``log(a*b/c)`` as ``log a + log b - log c`` for the float path.
 
@@ -326,6 +331,10 @@ class Theorem:
     notes : str
     refusal : str
         Why a conjecture/withdrawn entry is not evaluated.
+    quantity : str
+        LaTeX of the quantity the bound is on: ``\\operatorname{Lip}(f)`` for
+        most entries; a proxy such as ``\\|a\\|_2 \\|W\\|_{op}`` for the
+        spectral-norm law, so that the printed inequality says what is bounded.
     data_fn : callable, optional
         For data-dependent entries: ``data_fn(theorem, X, y, **kw) -> DataBound``,
         exposed as :meth:`from_data`.
@@ -344,6 +353,7 @@ class Theorem:
     norm: str = "l2"
     notes: str = ""
     refusal: str = ""
+    quantity: str = r"\operatorname{Lip}(f)"
     data_fn: Callable | None = field(default=None, compare=False, repr=False)
 
     # -- metadata ---------------------------------------------------------
@@ -366,10 +376,14 @@ class Theorem:
         return self.status in (Status.STATED, Status.DERIVED) and self.expr is not None
 
     def latex(self) -> str:
-        r"""The bound as a LaTeX inequality ``\operatorname{Lip}(f) \geq ...``."""
+        r"""The bound as a LaTeX inequality ``\operatorname{Lip}(f) \geq ...``.
+
+        The left side is :attr:`quantity` (a proxy for proxy bounds).
+        """
         if self.expr is None:
             return ""
-        return r"\operatorname{Lip}(f) \geq " + sympy.latex(self.expr)
+        names = {p.symbol: _LATEX_NAMES[p.name] for p in self.parameters if p.name in _LATEX_NAMES}
+        return self.quantity + r" \geq " + sympy.latex(self.expr, symbol_names=names)
 
     def __str__(self):
         return f"{self.id} ({self.status}): {self.title}"

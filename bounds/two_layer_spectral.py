@@ -237,6 +237,7 @@ TWO_LAYER_SPECTRAL = Theorem(
                 "This bounds the PROXY Lip(psi) ||a||_2 ||W||_op >= Lip(f), not Lip(f)."),
     lipschitz_domain="global",
     norm="l2",
+    quantity=r"\operatorname{Lip}(\psi)\,\|a\|_2\,\|W\|_{\mathrm{op}}",
     notes=("Proxy bound: the quantity bounded is Lip(psi) ||a||_2 ||W||_op, an upper bound on the "
            "global Lipschitz constant, so this is NOT a lower bound on Lip(f). from_data(X, y, k=..., "
            "delta=..., margin=..., activation=...) gives the data-dependent form (||X||_F in place "
