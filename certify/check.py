@@ -307,6 +307,8 @@ class _Context:
     data_kwargs: dict | None = None
     #: certified upper bound of a proxy quantity (``None``: the Lipschitz constant)
     proxy_upper: Callable | None = None
+    #: factor in (0, 1] applied to the bound (rounded down), see _plan_undercomplete
+    bound_scale: float = 1.0
 
     def set(self, name, value, source):
         """Set a parameter unless the user gave it (user values always win)."""
@@ -567,6 +569,36 @@ def _plan_spectral(ctx):
     ctx.proxy_upper = _spectral_proxy_upper
 
 
+def _plan_undercomplete(ctx):
+    """Exact fits of random signs on the unit sphere by k-neuron two-layer networks.
+
+    The statement asks for ``f(x_i) = y_i`` exactly, which a float network can meet only up to
+    rounding.  Its proof goes through the projection bound, which is linear in the class-mean gap
+    ``m = mean_+ f - mean_- f`` (``m = 2`` for an exact fit): the checker therefore uses the bound
+    times ``min(1, m / 2)`` with ``m`` a rigorous lower bound, a factor ``1 - O(1e-13)`` for a
+    float-exact fit.
+    """
+    _base_parameters(ctx)
+    if not (_signs(ctx) and _two_layer(ctx, zero_biases=False, zero_output_bias=False)):
+        return
+    ctx.set("k", int(ctx.net.widths[1]), "instance")
+    m = ctx.model
+    if m is not None:
+        ok = (m.measure.name == "sphere" and m.measure.r == 1 and m.measure.shift is None
+              and m.labels.name == "random_signs")
+        ctx.hypotheses.append(_hyp("sphere_random_signs", ok, 0, 0,
+                                   "model: uniform on the unit sphere, uniform random signs"))
+    else:
+        ctx.notes.append("assumed, not checked (no model): x_i uniform on S^{d-1}, y_i uniform signs")
+    gap = _class_gap_lower(ctx)
+    ctx.hypotheses.append(_hyp("class_gap", gap > 0, 0, gap,
+                               "mean_{+} f - mean_{-} f > 0 (rigorous lower bound)", "<"))
+    ctx.bound_scale = min(1.0, gap / 2)
+    if ctx.bound_scale < 1:
+        ctx.notes.append(f"bound scaled by the certified class gap / 2 = {ctx.bound_scale!r} (the fit "
+                         "is exact only up to rounding; the proof is linear in the gap)")
+
+
 #: theorem id -> planner filling parameters and instance hypotheses.  Entries not listed use a
 #: generic planner (parameters by name) -- extend it for a new statement whose class quantities
 #: need computing.
@@ -580,6 +612,7 @@ ADAPTERS: dict[str, Callable[[_Context], None]] = {
     "two_layer_projection": _plan_projection,
     "polynomial_activation": _plan_polynomial,
     "two_layer_spectral": _plan_spectral,
+    "two_layer_undercomplete": _plan_undercomplete,
 }
 
 
@@ -747,6 +780,11 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
         if failed:
             return result("not_applicable", hyps=hyps, failed=failed)
         bound = th.lower_bound(**full)
+        if ctx.bound_scale < 1:
+            # rounding the product down keeps it a lower bound
+            with mpmath.workprec(mpmath.mp.prec):
+                bound = mpmath.mpf(bound) * mpmath.mpf(ctx.bound_scale)
+                bound = bound - abs(bound) * mpmath.mpf(2) ** (-mpmath.mp.prec + 4)
 
     dom = _certification_domain(ctx)
     if ctx.proxy_upper is not None:

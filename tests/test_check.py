@@ -240,3 +240,20 @@ def test_spectral_proxy_entry():
     biased = Network.from_arrays([W, np.array([[1.0, -1.0]])], [np.array([0.1, 0.0]), None], "relu")
     assert check("two_layer_spectral", X, y, biased).verdict == "not_applicable"
     assert check("two_layer_spectral", X, np.array([1.0, 0.5]), net).verdict == "not_applicable"
+
+
+def test_undercomplete_entry_scales_by_certified_gap():
+    m = DataModel(Measure.sphere(4))
+    X, y = m.sample(8, seed=1000)
+    fit = random_features(X, y, 12, seed=2000)
+    res = check("two_layer_undercomplete", X, y, fit, model=m, delta=0.1)
+    full = bounds.get("two_layer_undercomplete").lower_bound(n=8, d=4, k=12, delta=0.1)
+    f = fit.network(X)[:, 0]
+    gap = f[y > 0].mean() - f[y < 0].mean()
+    assert res.verdict == "consistent" and res.probabilistic
+    assert float(res.bound) <= float(full) * min(1, gap / 2) * (1 + 1e-12)
+    assert float(res.bound) >= float(full) * min(1, gap / 2) * (1 - 1e-9)
+    m2 = DataModel(Measure.sphere(4, r=2))
+    X, y = m2.sample(8, seed=1)
+    res = check("two_layer_undercomplete", X, y, random_features(X, y, 12, seed=0), model=m2, delta=0.1)
+    assert res.verdict == "not_applicable" and res.failed[0].name == "sphere_random_signs"
