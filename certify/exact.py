@@ -396,7 +396,8 @@ class ExactSearch:
         Relative gap at which the search stops.
     """
 
-    def __init__(self, weights, biases, specs, norm, box, tol=1e-9, enum_budget=256):
+    def __init__(self, weights, biases, specs, norm, box, tol=1e-9, enum_budget=256,
+                 symbolic=True):
         self.W = [np.ascontiguousarray(w) for w in weights]
         self.b = [np.asarray(v) for v in biases]
         self.specs = specs
@@ -413,6 +414,8 @@ class ExactSearch:
         self.lp = _ChebyshevLP(self.d, box)
         self.enum_budget = int(enum_budget)
         self._combo_cache = {}
+        self.symbolic = symbolic
+        self.convex = [bool(np.all(np.diff(sl) >= 0)) for sl in self.slopes]
         self.stats = dict(nodes=0, lps=0, farkas_ok=0, farkas_failed=0, dual_empty=0,
                           leaves=0, witness_checks=0, witness_rejected=0, pruned_by_bound=0)
         self.lower = 0.0
@@ -473,6 +476,92 @@ class ExactSearch:
             self._narrow(node, m + 1, zlo, zhi)
             zlo, zhi = node.zlo[m + 1], node.zhi[m + 1]
 
+    def _symbolic_bounds(self, node):
+        """Linear-relaxation (symbolic interval) bounds for the layers after the current one.
+
+        The current layer's pre-activation is exactly affine in ``x``.  Each later pre-activation is
+        kept between two affine functions of ``x`` (with rigorous radii): stable neurons pass their
+        piece exactly; unstable neurons of a convex activation (relu, leaky relu, abs) are bounded
+        above by the chord over their bounds and below by one of their pieces (a convex piecewise-
+        linear function lies above each of its pieces); other unstable neurons get constant bounds.
+        The affine bounds are evaluated over the box to narrow the later layers' ranges.
+        """
+        k = node.k
+        lo_f = hi_f = (node.M, node.Mr, node.c, node.cr)  # z_k is exactly affine
+        for l in range(k, self.nh - 1):
+            zl, zu = node.zlo[l], node.zhi[l]
+            pl, ph = node.plo[l], node.phi[l]
+            s, e = self.slopes[l], self.icpts[l]
+            n = zl.shape[0]
+            # per neuron: h >= aL * (lower or upper function) + bL, h <= aU * (...) + bU
+            aL = s[pl].copy()
+            bL = e[pl].copy()
+            aU = s[pl].copy()
+            bU = e[pl].copy()
+            rL = np.zeros(n)  # radius on the intercepts
+            rU = np.zeros(n)
+            und = pl != ph
+            if und.any():
+                if self.convex[l]:
+                    u_side = (zu - self._bp_mid(l, pl)) >= (self._bp_mid(l, pl) - zl)
+                    j = np.where(u_side, ph, pl)
+                    aL[und], bL[und] = s[j[und]], e[j[und]]
+                    vl_hi = self._act_interval(l, zl, zl)[1]
+                    vu_hi = self._act_interval(l, zu, zu)[1]
+                    width = zu - zl
+                    a = np.where(width > 0, (vu_hi - vl_hi) / np.where(width > 0, width, 1.0), 0.0)
+                    p1, p2 = a * zl, a * zu
+                    t1 = np.nextafter(vl_hi - p1, np.inf) + 2 * np.abs(p1) * _U
+                    t2 = np.nextafter(vu_hi - p2, np.inf) + 2 * np.abs(p2) * _U
+                    aU[und] = a[und]
+                    bU[und] = np.nextafter(np.maximum(t1, t2), np.inf)[und]
+                else:
+                    hlo, hhi = self._act_interval(l, zl, zu)
+                    aL[und], bL[und] = 0.0, hlo[und]
+                    aU[und], bU[und] = 0.0, hhi[und]
+            HL = self._scaled_rows(aL, bL, rL, lo_f, hi_f)
+            HU = self._scaled_rows(aU, bU, rU, hi_f, lo_f)
+            Wp = np.maximum(self.W[l + 1], 0.0)
+            Wn = np.minimum(self.W[l + 1], 0.0)
+            lo_f = self._combine(Wp, HL, Wn, HU, self.b[l + 1])
+            hi_f = self._combine(Wp, HU, Wn, HL, self.b[l + 1])
+            zlo = _affine_box(*lo_f, self.xm, self.xr)[0]
+            zhi = _affine_box(*hi_f, self.xm, self.xr)[1]
+            self._narrow(node, l + 1, zlo, zhi)
+
+    def _bp_mid(self, l, pl):
+        bp = self.bps[l]
+        return bp[np.minimum(pl, len(bp) - 1)] if bp.size else np.zeros_like(pl, dtype=float)
+
+    @staticmethod
+    def _scaled_rows(a, b, rb, pos_f, neg_f):
+        """Affine function ``a_i * f_i(x) + b_i`` with ``f = pos_f`` where ``a >= 0``, else ``neg_f``."""
+        sel = (a >= 0)[:, None]
+        M = np.where(sel, pos_f[0], neg_f[0])
+        Mr = np.where(sel, 0.0 if pos_f[1] is None else pos_f[1], 0.0 if neg_f[1] is None else neg_f[1])
+        c = np.where(a >= 0, pos_f[2], neg_f[2])
+        cr = np.where(a >= 0, 0.0 if pos_f[3] is None else pos_f[3],
+                      0.0 if neg_f[3] is None else neg_f[3])
+        Mn = a[:, None] * M
+        Mrn = _inflate(np.abs(a)[:, None] * Mr + np.abs(Mn) * _U, 2)
+        cn = a * c + b
+        crn = _inflate(np.abs(a) * cr + (np.abs(a * c) + np.abs(cn)) * _U + rb, 3)
+        return Mn, Mrn, cn, crn
+
+    @staticmethod
+    def _combine(Wp, F1, Wn, F2, bias):
+        """``Wp @ F1 + Wn @ F2 + bias`` for affine functions ``F = (M, Mr, c, cr)``, with radii."""
+        A1, A1r = _mm(Wp, None, F1[0], F1[1])
+        A2, A2r = _mm(Wn, None, F2[0], F2[1])
+        c1, c1r = _mm(Wp, None, F1[2][:, None], F1[3][:, None])
+        c2, c2r = _mm(Wn, None, F2[2][:, None], F2[3][:, None])
+        M = A1 + A2
+        Mr = _inflate(A1r + A2r + np.abs(M) * _U, 2)
+        c = c1[:, 0] + c2[:, 0] + bias
+        cr = _inflate(c1r[:, 0] + c2r[:, 0] + 2 * np.abs(c) * _U
+                      + (np.abs(c1[:, 0]) + np.abs(c2[:, 0])) * _U, 3)
+        return M, Mr, c, cr
+
     def _narrow(self, node, l, zlo, zhi):
         zlo = np.maximum(zlo, node.zlo[l])
         zhi = np.minimum(zhi, node.zhi[l])
@@ -515,6 +604,8 @@ class ExactSearch:
             zlo, zhi = _affine_box(self.W[0], None, self.b[0], None, self.xm, self.xr)
             self._narrow(node, 0, zlo, zhi)
             self._forward_bounds(0, node.zlo[0], node.zhi[0], node)
+            if self.symbolic:
+                self._symbolic_bounds(node)
         self._advance(node)
         return node
 
@@ -541,6 +632,8 @@ class ExactSearch:
                 zlo, zhi = _affine_box(M, Mr, c, cr, self.xm, self.xr)
                 self._narrow(node, k + 1, zlo, zhi)
                 self._forward_bounds(k + 1, node.zlo[k + 1], node.zhi[k + 1], node)
+                if self.symbolic:
+                    self._symbolic_bounds(node)
 
     def _backward(self, node):
         """Interval enclosure of ``W_L D_{L-1} ... W_{k+1}`` (the part above the current layer)."""
