@@ -4,6 +4,7 @@ import io
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from certify import report as rp
@@ -94,3 +95,18 @@ def test_progress_bar_text():
     p = rp.Progress(buf, width=10)
     p.update(5, 10, "half")
     assert "[#####-----] 5/10 half" in buf.getvalue()
+
+
+def test_spline_interpolant_is_exact_and_its_constant_is_the_max_slope():
+    from certify import lipschitz
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-0.5, 0.5, 40)
+    y = rng.choice([-1.0, 1.0], 40)
+    net = rp.spline_interpolant(x, y)
+    assert np.max(np.abs(net(x[:, None])[:, 0] - y)) < 1e-9
+    o = np.argsort(x)
+    slopes = np.abs(np.diff(y[o]) / np.diff(x[o]))
+    cert = lipschitz(net, norm=2, domain=None)
+    assert cert.lower <= slopes.max() * (1 + 1e-9) and cert.upper >= slopes.max() * (1 - 1e-9)
+    with pytest.raises(ValueError):
+        rp.spline_interpolant(np.array([0.0, 0.0, 1.0]), np.array([1.0, -1.0, 1.0]))
