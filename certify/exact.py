@@ -1023,6 +1023,8 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
     **options
         ``enum_budget`` (int, default 256): how many slope combinations of the most influential
         undecided neurons a node's bound enumerates (1 turns it off: plain interval Jacobian).
+        ``symbolic`` (bool, default True): linear-relaxation bounds for the later layers' pre-
+        activations (False: plain interval propagation, as LipBaB).
 
     Returns
     -------
@@ -1039,14 +1041,18 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
                              "a flat box has no interior; fix those inputs in the network instead")
     if not (isinstance(tol, (int, float)) and tol >= 0 and math.isfinite(tol)):
         raise ParameterError("tol", tol, "a finite number >= 0")
-    unknown = sorted(set(options) - {"enum_budget"})
+    unknown = sorted(set(options) - {"enum_budget", "symbolic"})
     if unknown:
-        raise ParameterError(unknown[0], options[unknown[0]], "the option enum_budget",
+        raise ParameterError(unknown[0], options[unknown[0]], "the options enum_budget, symbolic",
                              "unknown keyword")
+    symbolic = options.get("symbolic", True)
+    if not isinstance(symbolic, (bool, np.bool_)):
+        raise ParameterError("symbolic", symbolic, "True or False")
     budget = options.get("enum_budget", 256)
     if not (isinstance(budget, (int, np.integer)) and budget >= 1):
         raise ParameterError("enum_budget", budget, "an integer >= 1")
-    search = ExactSearch(ws, bs, specs, p, box, tol=tol, enum_budget=int(budget))
+    search = ExactSearch(ws, bs, specs, p, box, tol=tol, enum_budget=int(budget),
+                         symbolic=bool(symbolic))
     status = search.run(time_limit=time_limit, node_limit=node_limit)
     upper = search.global_upper()
     witness = None
@@ -1070,14 +1076,15 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
 def _recheck_upper(cert) -> tuple[bool, str]:
     """Upper-bound re-check for :meth:`Certificate.verify`: an independent second search.
 
-    The search is re-run with the plain interval-Jacobian bounds (``enum_budget=1``, a different
-    bounding code path) and a fresh witness; the certificate passes when the two enclosures
+    The search is re-run with plain interval bounds (``enum_budget=1, symbolic=False``, different
+    bounding code paths) and a fresh witness; the certificate passes when the two enclosures
     intersect, i.e. neither run's verified lower bound exceeds the other's upper bound.  This is a
     consistency check of the producing run, not a replay of its proof tree.
     """
     limit = max(10.0, 5.0 * float(cert.elapsed or 0.0))
-    again = exact_lipschitz(cert.network, cert.norm, cert.domain, tol=max(cert.details.get("tol", 1e-9), 1e-9),
-                            time_limit=limit, enum_budget=1)
+    again = exact_lipschitz(cert.network, cert.norm, cert.domain,
+                            tol=max(cert.details.get("tol", 1e-9), 1e-9), time_limit=limit,
+                            enum_budget=1, symbolic=False)
     ok = again.lower <= cert.upper and cert.lower <= again.upper
     return ok, (f"second search with interval bounds ({again.status}) gives "
                 f"[{again.lower!r}, {again.upper!r}], which "

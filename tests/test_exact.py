@@ -144,7 +144,8 @@ def test_published_witness_is_independently_verified():
 
 def _check_against_brute(ws, bs, act, p, box, budget=256):
     net = Network.from_arrays(ws, bs, act)
-    c = exact_lipschitz(net, p, box, enum_budget=budget)
+    # the smallest budget also switches the symbolic bounds off, so both code paths are checked
+    c = exact_lipschitz(net, p, box, enum_budget=budget, symbolic=budget != 1)
     ref = brute_force(ws, bs, act, p, box)
     # the brute force is plain floating point: allow its rounding, nothing more
     slack = 1e-9 * max(1.0, ref)
@@ -268,6 +269,8 @@ def test_bad_input():
         exact_lipschitz(net, 2, None, bogus=1)
     with pytest.raises(ParameterError):
         exact_lipschitz(net, 2, None, enum_budget=0)
+    with pytest.raises(ParameterError):
+        exact_lipschitz(net, 2, None, symbolic="yes")
     smooth = Network.from_arrays([np.eye(2), np.ones((1, 2))], None, "tanh")
     with pytest.raises(ParameterError):
         exact_lipschitz(smooth, 2)
