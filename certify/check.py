@@ -629,6 +629,8 @@ def _certification_domain(ctx: _Context):
     kind = ctx.theorem.lipschitz_domain
     d = ctx.X.shape[1]
     if ctx.domain is not None:
+        ctx.notes.append(f"certification box given by the caller; a violation is sound only if it "
+                         f"contains the theorem's domain ({kind})")
         return ctx.domain
     if kind == "global":
         return None
