@@ -257,3 +257,25 @@ def test_undercomplete_entry_scales_by_certified_gap():
     X, y = m2.sample(8, seed=1)
     res = check("two_layer_undercomplete", X, y, random_features(X, y, 12, seed=0), model=m2, delta=0.1)
     assert res.verdict == "not_applicable" and res.failed[0].name == "sphere_random_signs"
+
+
+# -- soundness cross-check on random instances ---------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from bounds.strategies import two_layer_networks  # noqa: E402
+from certify.network import two_layer  # noqa: E402
+
+
+@settings(derandomize=True, max_examples=12, deadline=None)
+@given(two_layer_networks(st.integers(1, 3), st.integers(1, 4), max_weight=2.0),
+       st.integers(2, 6), st.integers(0, 2 ** 31))
+def test_deterministic_floor_never_violated_by_honest_certifier(weights, n, seed):
+    """Labels produced by the network itself: the minimal-interpolation floor (SOCP with a rigorous
+    MSE budget) can never exceed the exact certified constant of a network that fits them."""
+    W, a, b = weights
+    net = two_layer(W, a, b)
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, W.shape[1]))
+    y = net(X)[:, 0]
+    res = check("minimal_interpolation", X, y, net)
+    assert res.verdict == "consistent" and res.upper >= float(res.bound)
