@@ -52,7 +52,7 @@ import bounds
 from bounds.errors import ParameterError
 from bounds.theorem import HypothesisResult, Theorem
 
-from .errors import ShapeError
+from .errors import ShapeError, UnsupportedError
 from .interval import Interval
 from .network import Network
 
@@ -66,6 +66,8 @@ VERDICTS = ("consistent", "violated", "not_applicable")
 #: than this relative margin, so that the ~1e-25 relative error of evaluating the bound in mpmath
 #: never decides it.
 _REL_MARGIN = 1e-12
+#: The quantity of ordinary entries (``Theorem.quantity``).
+_LIP = r"\operatorname{Lip}(f)"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -788,6 +790,10 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
                 bound = mpmath.mpf(bound) * mpmath.mpf(ctx.bound_scale)
                 bound = bound - abs(bound) * mpmath.mpf(2) ** (-mpmath.mp.prec + 4)
 
+    if getattr(th, "quantity", _LIP) != _LIP and ctx.proxy_upper is None:
+        # a lower bound on a proxy (>= Lip f) says nothing about Lip f: never compare them
+        raise UnsupportedError(f"{th.id} bounds {th.quantity}, not Lip(f), and check has no "
+                               "certified upper bound of that quantity (add an adapter)")
     dom = _certification_domain(ctx)
     if ctx.proxy_upper is not None:
         cert = _ProxyCertificate(ctx.proxy_upper(net), ctx.quantity)

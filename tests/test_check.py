@@ -279,3 +279,10 @@ def test_deterministic_floor_never_violated_by_honest_certifier(weights, n, seed
     y = net(X)[:, 0]
     res = check("minimal_interpolation", X, y, net)
     assert res.verdict == "consistent" and res.upper >= float(res.bound)
+
+
+def test_proxy_entry_without_adapter_is_refused():
+    th = dataclasses.replace(_two_point_floor(), quantity=r"\|a\|_2")
+    X, y = np.array([[-1.0], [1.0]]), np.array([-1.0, 1.0])
+    with pytest.raises(ValueError, match="not Lip"):
+        check(th, X, y, _identity_net(), gap=2, dist=2)
