@@ -168,6 +168,9 @@ class Table:
         if isinstance(v, bool):
             return "yes" if v else "no"
         if _is_number(v) and col.kind != "text":
+            if not mpmath.isfinite(mpmath.mpf(v)):
+                # siunitx cannot typeset inf/nan; say it in words
+                return latex_escape(str(float(v))) if latex else str(float(v))
             s = _sig(v, col.digits, floor=col.kind == "lower")
             return rf"\num{{{s}}}" if latex else s
         return latex_escape(v) if latex else str(v).replace("|", r"\|")
@@ -186,7 +189,10 @@ class Table:
         return "\n".join(out) + "\n"
 
     def to_latex(self) -> str:
-        r"""A ``table`` float with a booktabs ``tabular``; numbers as ``\num{...}`` (siunitx)."""
+        r"""A ``table`` float with a booktabs ``tabular``; numbers as ``\num{...}`` (siunitx).
+
+        The preamble needs ``\usepackage{booktabs, siunitx, amsmath}``.
+        """
         spec = "".join("r" if c.kind != "text" else "l" for c in self.columns)
         lines = [r"\begin{table}[ht]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
                  " & ".join(c.latex for c in self.columns) + r" \\", r"\midrule"]

@@ -63,6 +63,8 @@ def test_sig(v, floor, want):
 
 def test_latex_structure_and_escaping():
     tex = _t().to_latex()
+    inf_row = Table("t", [Column("x")], [{"x": float("inf")}]).to_latex()
+    assert r"\num{inf}" not in inf_row and "inf" in inf_row
     assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
     assert r"\num{1e9}" in tex and r"$\varepsilon$" in tex
     assert "universal\\_law" in tex
@@ -111,6 +113,7 @@ def test_latex_compiles(tmp_path):
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex not installed")
     doc = ("\\documentclass{article}\\usepackage{booktabs}\\usepackage{siunitx}"
+           "\\usepackage{amsmath}"
            "\\begin{document}" + _t().to_latex() + tables.predictions_table().to_latex()
            + "\\end{document}\n")
     (tmp_path / "t.tex").write_text(doc)
