@@ -27,6 +27,7 @@ import dataclasses
 import io
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from pathlib import Path
@@ -204,7 +205,8 @@ class Table:
             cap += " " + " ".join(latex_escape(n) for n in self.notes)
         lines.append(rf"\caption{{{cap}}}")
         if self.label:
-            lines.append(rf"\label{{{latex_escape(self.label)}}}")
+            # labels are not typeset: escaping them (tab:universal\_law) breaks \ref
+            lines.append(rf"\label{{{re.sub(r'[^A-Za-z0-9:_.-]', '-', self.label)}}}")
         lines.append(r"\end{table}")
         return "\n".join(lines) + "\n"
 

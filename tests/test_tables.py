@@ -115,6 +115,7 @@ def test_latex_compiles(tmp_path):
     doc = ("\\documentclass{article}\\usepackage{booktabs}\\usepackage{siunitx}"
            "\\usepackage{amsmath}"
            "\\begin{document}" + _t().to_latex() + tables.predictions_table().to_latex()
+           + tables.catalogue_table().to_latex() + "See Table~\\ref{tab:universal_law}."
            + "\\end{document}\n")
     (tmp_path / "t.tex").write_text(doc)
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
