@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         return args.fn(args)
-    except ValueError as exc:  # typed input errors: one clear line, no traceback
+    except (ValueError, OSError) as exc:  # bad input or unreadable file: one clear line
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
 

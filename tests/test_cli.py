@@ -41,6 +41,11 @@ def test_lipschitz_bad_norm(tmp_path, capsys):
     assert "norm" in capsys.readouterr().err
 
 
+def test_missing_file(tmp_path, capsys):
+    assert main(["lipschitz", str(tmp_path / "nope.npz")]) == 2
+    assert "No such file" in capsys.readouterr().err
+
+
 def test_check_command(tmp_path, capsys):
     path = _net_file(tmp_path)
     # f = 3 x1 interpolates these labels; the McShane floor is 2 / ||(2/3, -1/2)|| = 2.4 <= 3
