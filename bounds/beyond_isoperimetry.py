@@ -52,6 +52,7 @@ BOUNDED_SUPPORT = Theorem(
     citation=dataclasses.replace(WHZ23, theorem="bounded-support law (form derived from "
                                  "[BS21] Theorem 3)"),
     status=Status.DERIVED,
+    failure_level=sympy.Symbol("delta", positive=True),
     parameters=(N, P, D_SUPP, EPS, DELTA, W_DIAM, J_LIP, K_MIX),
     expr=_BOUNDED_EXPR,
     hypothesis_list=(_mixture_hypothesis(4), _net_hypothesis(60 * W * J)),
@@ -77,6 +78,7 @@ ANY_MODEL = Theorem(
     title="Lipschitz floor for any model fitting below the noise level (bounded support)",
     citation=dataclasses.replace(WHZ23, theorem="any-model law (re-derived)"),
     status=Status.DERIVED,
+    failure_level=2 * sympy.Symbol("delta", positive=True),
     parameters=(N, D_IN, R_BALL, EPS, DELTA),
     expr=_ANY_EXPR,
     hypothesis_list=(Hypothesis(

@@ -335,6 +335,10 @@ class Theorem:
         LaTeX of the quantity the bound is on: ``\\operatorname{Lip}(f)`` for
         most entries; a proxy such as ``\\|a\\|_2 \\|W\\|_{op}`` for the
         spectral-norm law, so that the printed inequality says what is bounded.
+    failure_level : sympy.Expr, optional
+        Probability with which the conclusion may fail, in the parameters
+        (``delta``, or ``2*delta`` for statements holding w.p. ``1 - 2 delta``);
+        ``None`` for deterministic statements, which must never fail.
     data_fn : callable, optional
         For data-dependent entries: ``data_fn(theorem, X, y, **kw) -> DataBound``,
         exposed as :meth:`from_data`.
@@ -354,6 +358,7 @@ class Theorem:
     notes: str = ""
     refusal: str = ""
     quantity: str = r"\operatorname{Lip}(f)"
+    failure_level: sympy.Expr | None = None
     data_fn: Callable | None = field(default=None, compare=False, repr=False)
 
     # -- metadata ---------------------------------------------------------

@@ -448,6 +448,7 @@ TWO_LAYER_UNDERCOMPLETE = Theorem(
                   "Explicit-constant version of the undercomplete case (n ~ d, k <= d) for x_i "
                   "uniform on the unit sphere and uniform random signs."),
     status=Status.DERIVED,
+    failure_level=sympy.Symbol("delta", positive=True),
     parameters=(_n, _d, _k, _delta),
     expr=sympy.sqrt((1 - 2 * sympy.log(4 / _delta.symbol) / _n.symbol)
                     * sympy.Max(1, _d.symbol / (_r * _u))),

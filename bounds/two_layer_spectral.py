@@ -222,6 +222,7 @@ TWO_LAYER_SPECTRAL = Theorem(
                   "positively homogeneous activation), which bounds the proxy "
                   "Lip(psi) ||a||_2 ||W||_op rather than Lip(f)."),
     status=Status.DERIVED,
+    failure_level=sympy.Symbol("delta", positive=True),
     parameters=(_n, _k, _d, _delta, _gamma),
     expr=_gamma.symbol * sympy.sqrt(_n.symbol / sympy.Min(_k.symbol, _d.symbol))
     / (1 + sympy.sqrt(2 * sympy.log(2 / _delta.symbol))),

@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
 import mpmath
 import numpy as np
+import sympy
 
 import bounds
 from bounds.errors import ParameterError
@@ -673,9 +673,17 @@ class _ProxyCertificate:
 
 
 def failure_factor(theorem) -> int:
-    """``k`` for a statement holding "with probability at least 1 - k delta" (1 by default)."""
-    m = re.search(r"1\s*-\s*(\d+)\s*\*?\s*delta", theorem.conclusion)
-    return int(m.group(1)) if m else 1
+    """``k`` for a statement that may fail with probability ``k delta`` (1 when deterministic).
+
+    Read from the record's ``failure_level`` (``delta``, ``2*delta`` ...), not from its prose.
+    """
+    level = theorem.failure_level
+    if level is None:
+        return 1
+    k = sympy.simplify(level / sympy.Symbol("delta", positive=True))
+    if not k.is_Integer:
+        raise ValueError(f"{theorem.id}: failure level {level} is not an integer multiple of delta")
+    return int(k)
 
 
 def _default_certifier(net, norm=2, domain=None, **kw):
@@ -747,7 +755,7 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
     for k, v in params.items():
         full[k] = v
         ctx.sources[k] = "user"
-    probabilistic = "delta" in th.parameter_names
+    probabilistic = th.failure_level is not None
     delta = None
     if probabilistic and "delta" in full:
         # "with probability at least 1 - 2 delta" (any_model): the failure probability is 2 delta
