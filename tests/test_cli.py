@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from certify.__main__ import main
 from certify.network import two_layer

@@ -1,7 +1,6 @@
 """The end-to-end report: quick run, verdicts, files, degradation when parts are missing."""
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
