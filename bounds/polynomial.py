@@ -21,15 +21,14 @@ Proof: ``docs/proofs/polynomial_activation.md``.
 from __future__ import annotations
 
 import flint
-import mpmath
 import numpy as np
-import sympy
 
+from ._verified import (arb_lower, arb_matrix, arb_of_mpf, arb_precision, arb_upper, check_data,
+                        check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive
 from .theorem import DataBound, Status, Theorem
-from .two_layer_projection import (_arb_of, _bln, arb_lower, arb_matrix, arb_precision, arb_upper,
-                                   check_data, check_width, ky_fan_upper)
+from .two_layer_projection import _bln
 from .two_layer_spectral import activation_properties
 
 __all__ = ["polynomial_bound", "POLYNOMIAL_ACTIVATION", "ENTRIES", "MAX_UNFOLDING_ENTRIES"]
@@ -128,35 +127,29 @@ def polynomial_bound(X, y, k, *, q=None, activation=None, margin=1.0, biases=Fal
                  - flint.arb_mat(1, n_m, [1] * n_m) * Xm / n_m) * half
             s_norm = (s * s.transpose())[0, 0].sqrt()
             kf = ky_fan_upper(_dilation(T), r)
-            D = _arb_of(kf.value) + 2 * s_norm
+            D = arb_of_mpf(kf.value) + 2 * s_norm
             how = "q=2 with biases: D = ||T_alpha||_(k) + 2||s_alpha|| (class-balanced weights)"
         elif q == 2:
             Xf = arb_matrix(Xa)
             T = arb_matrix(Xa * ya[:, None]).transpose() * Xf
             kf = ky_fan_upper(_dilation(T), r)
-            D = _arb_of(kf.value)
+            D = arb_of_mpf(kf.value)
             top = ky_fan_upper(_dilation(T), 1).value
-            quantities["proxy_bound"] = arb_lower(_arb_of(gamma) * n / _arb_of(top))
+            quantities["proxy_bound"] = arb_lower(arb_of_mpf(gamma) * n / arb_of_mpf(top))
             how = "q=2: D = sigma_1(T)+...+sigma_k(T) (von Neumann)"
         else:
             T1 = arb_matrix(Xa * ya[:, None]).transpose() * _unfolding_rows(Xa, q)
             G = T1 * T1.transpose()
             kf = ky_fan_upper(G, r)
-            D = flint.arb(r) ** (flint.arb(q - 1) / 2) * _arb_of(kf.value).sqrt()
+            D = flint.arb(r) ** (flint.arb(q - 1) / 2) * arb_of_mpf(kf.value).sqrt()
             top = ky_fan_upper(G, 1).value
-            quantities["proxy_bound"] = arb_lower(_arb_of(gamma) * n / _arb_of(top).sqrt())
+            quantities["proxy_bound"] = arb_lower(arb_of_mpf(gamma) * n / arb_of_mpf(top).sqrt())
             how = f"q={q}: D = r^((q-1)/2) sqrt(lambda_1(G)+...+lambda_r(G)) (nuclear-norm duality)"
-        value = flint.arb(q) * n * _arb_of(gamma) / D
+        value = flint.arb(q) * n * arb_of_mpf(gamma) / D
         quantities["D"] = arb_upper(D)
     return DataBound(value=arb_lower(value), theorem_id="polynomial_activation",
                      method="Arb, Ky Fan dual certificate; " + how, rigorous=True,
                      quantities=quantities, guarantee=POLYNOMIAL_ACTIVATION.conclusion)
-
-
-def _polynomial_data(theorem, X, y, **kw) -> DataBound:
-    if "k" not in kw:
-        raise ParameterError("k", None, "integers >= 1", "required: number of neurons")
-    return polynomial_bound(X, y, **kw)
 
 
 _q = integer("q", "degree of the activation psi(z) = z^q", low=2)
@@ -189,7 +182,7 @@ POLYNOMIAL_ACTIVATION = Theorem(
            "signs ||T_q||_F^2 ~ n, and the bound is of order q gamma sqrt(n d) / r^(q/2). "
            "from_data(X, y, k=..., q=..., margin=..., biases=...) evaluates D in Arb. "
            "Proof: docs/proofs/polynomial_activation.md."),
-    data_fn=_polynomial_data,
+    data_fn=width_data_fn(polynomial_bound),
 )
 
 ENTRIES = (POLYNOMIAL_ACTIVATION,)

@@ -1,4 +1,4 @@
-"""Projection bound for k-neuron networks [BLN21, Theorem 6 made explicit] and verified Ky Fan sums.
+"""Projection bound for k-neuron networks [BLN21, Theorem 6 made explicit].
 
 A two-layer network ``f(x) = sum_l a_l psi(w_l . x + b_l)`` with ``k`` neurons depends on ``x`` only
 through the orthogonal projection ``P`` onto ``span{w_l}`` (rank ``r <= min(k, d)``). If the class
@@ -14,220 +14,28 @@ activation, weights and biases
 * ``two_layer_undercomplete``: its probabilistic corollary for uniform data on the sphere with random
   signs, explicit in ``n, d, k, delta`` (matrix Chernoff; ``docs/proofs/two_layer_undercomplete.md``).
 
-The module also holds the verified linear algebra shared by the two-layer entries:
-:func:`ky_fan_upper` returns a rigorous upper bound on the sum of the ``r`` largest eigenvalues of a
-symmetric matrix given as an Arb enclosure (a dual certificate checked in ball arithmetic).
+The verified Ky Fan sum (``bounds._verified.ky_fan_upper``: a rigorous upper bound on the sum of
+the ``r`` largest eigenvalues of a symmetric Arb matrix, checked in ball arithmetic) and the sample
+validation are shared with the other data-dependent entries in ``bounds._verified``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from dataclasses import dataclass
 
 import flint
-import mpmath
 import numpy as np
 import sympy
 
+from ._verified import (arb_lower, arb_matrix, arb_of_mpf, arb_precision, check_data,
+                        check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive, probability
 from .theorem import Citation, DataBound, Hypothesis, Status, Theorem
 from .two_layer import BLN21
 
-__all__ = ["KyFanBound", "ky_fan_upper", "arb_matrix", "arb_lower", "arb_upper",
-           "opposite_pair_scatter", "projection_bound", "chernoff_level",
+__all__ = ["opposite_pair_scatter", "projection_bound", "chernoff_level",
            "TWO_LAYER_PROJECTION", "TWO_LAYER_UNDERCOMPLETE", "ENTRIES"]
-
-#: Working precision (bits) of the ball arithmetic on data. Float64 inputs are exact at any
-#: precision; 128 bits keep the enclosures of Gram matrices far below float64 resolution.
-ARB_PREC = 128
-
-
-# ----------------------------------------------------------------------------------------------
-# verified linear algebra
-# ----------------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def arb_precision(bits: int = ARB_PREC):
-    """Temporarily set python-flint's global working precision (restored on exit)."""
-    old = flint.ctx.prec
-    flint.ctx.prec = max(int(bits), old)
-    try:
-        yield
-    finally:
-        flint.ctx.prec = old
-
-
-def _raw_to_mpf(man_exp) -> mpmath.mpf:
-    man, exp = man_exp
-    return mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(int(man), int(exp)))
-
-
-def arb_lower(x: flint.arb) -> mpmath.mpf:
-    """The exact lower end point of a ball, as an (unrounded) mpmath number."""
-    if not x.is_finite():
-        raise FloatingPointError("non-finite ball in a rigorous computation")
-    return _raw_to_mpf(x.lower().man_exp())
-
-
-def arb_upper(x: flint.arb) -> mpmath.mpf:
-    """The exact upper end point of a ball, as an (unrounded) mpmath number."""
-    if not x.is_finite():
-        raise FloatingPointError("non-finite ball in a rigorous computation")
-    return _raw_to_mpf(x.upper().man_exp())
-
-
-def arb_matrix(A) -> flint.arb_mat:
-    """Exact Arb copy of a float64 matrix (every double is representable)."""
-    A = np.asarray(A, dtype=np.float64)
-    return flint.arb_mat(A.tolist()) if A.size else flint.arb_mat(A.shape[0], A.shape[1])
-
-
-def _mid_array(A: flint.arb_mat) -> np.ndarray:
-    return np.array([[float(v.mid()) for v in row] for row in A.tolist()], dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class KyFanBound:
-    """Rigorous upper bound on ``lambda_1(A) + ... + lambda_r(A)`` for a symmetric ``A``.
-
-    Attributes
-    ----------
-    value : mpmath.mpf
-        The upper bound (exact end point of an Arb ball).
-    r : int
-    estimate : float
-        Floating-point value of the sum (``numpy.linalg.eigvalsh``), for comparison.
-    method : str
-        ``"trace"`` (``r >= dim``) or ``"dual certificate"``.
-    t, eps : float
-        Certificate parameters: ``A <= (t + eps) I + Z`` with ``Z >= 0``, so the sum is at most
-        ``r (t + eps) + tr Z``.
-    """
-
-    value: object
-    r: int
-    estimate: float
-    method: str
-    t: float = 0.0
-    eps: float = 0.0
-
-
-def ky_fan_upper(A: flint.arb_mat, r: int, *, max_tries: int = 40) -> KyFanBound:
-    """Verified upper bound on the sum of the ``r`` largest eigenvalues of a symmetric matrix.
-
-    Parameters
-    ----------
-    A : flint.arb_mat
-        Enclosure of a real symmetric ``d x d`` matrix (each entry a ball containing the true entry).
-    r : int
-        Number of eigenvalues, ``r >= 1``.
-
-    Returns
-    -------
-    KyFanBound
-
-    Notes
-    -----
-    Dual certificate (Ky Fan's maximum principle): if ``A <= s I + Z`` with ``Z >= 0`` then for every
-    rank-``r`` orthogonal projection ``P``, ``tr(PA) <= s r + tr(PZ) <= s r + tr(Z)``. From a float
-    eigendecomposition ``A ~ Q diag(lam) Q^T`` we take ``t = lam_{r+1}``,
-    ``Z = Q_r diag(lam_j - t)_+ Q_r^T`` (positive semidefinite by construction, whatever the rounding
-    in ``Q``) and ``s = t + eps``. ``s I + Z - A >= 0`` is proved by showing that the congruent matrix
-    ``Q^T (s I + Z - A) Q`` is strictly diagonally dominant with positive diagonal (Gershgorin) in
-    Arb; this also proves ``Q`` invertible, so the congruence preserves definiteness (Sylvester).
-
-    >>> import flint
-    >>> b = ky_fan_upper(flint.arb_mat([[2, 1], [1, 2]]), 1)
-    >>> 3 <= float(b.value) < 3 + 1e-9
-    True
-    """
-    d = A.nrows()
-    if A.ncols() != d:
-        raise ParameterError("A", (A.nrows(), A.ncols()), "a square matrix")
-    if int(r) != r or r < 1:
-        raise ParameterError("r", r, "integers >= 1")
-    r = int(r)
-    mid = _mid_array(A)
-    mid = (mid + mid.T) / 2
-    lam, Q = np.linalg.eigh(mid)
-    lam, Q = lam[::-1], Q[:, ::-1].copy()
-    estimate = float(np.sum(lam[:r]))
-    if r >= d:
-        tr = sum((A[i, i] for i in range(d)), flint.arb(0))
-        return KyFanBound(arb_upper(tr), r, estimate, "trace")
-    t = float(lam[r])
-    D = np.maximum(lam[:r] - t, 0.0)
-    Qa, Qr = arb_matrix(Q), arb_matrix(Q[:, :r])
-    G = Qa.transpose() * Qa
-    P = Qa.transpose() * Qr
-    C = P * flint.arb_mat(r, r, [D[i] if i == j else 0 for i in range(r) for j in range(r)]) \
-        * P.transpose()
-    B0 = (C - Qa.transpose() * A * Qa + G * flint.arb(t)).tolist()
-    Gl = G.tolist()
-    scale = max(float(np.max(np.abs(lam))), np.finfo(float).tiny)
-    # first guess of the slack from the float picture, then doubled until Arb proves it
-    off = [sum(float(abs(B0[i][j]).upper()) for j in range(d) if j != i) for i in range(d)]
-    diag = [float(B0[i][i].lower()) for i in range(d)]
-    eps = max(max(o - g for o, g in zip(off, diag)), 0.0) * 2 + scale * 1e-15
-    for _ in range(max_tries):
-        e = flint.arb(eps)
-        ok = True
-        for i in range(d):
-            dii = B0[i][i] + e * Gl[i][i]
-            s = flint.arb(0)
-            for j in range(d):
-                if j != i:
-                    s += abs(B0[i][j] + e * Gl[i][j])
-            if not (dii - s > 0):
-                ok = False
-                break
-        if ok:
-            trZ = sum((flint.arb(D[j]) * Gl[j][j] for j in range(r)), flint.arb(0))
-            bound = flint.arb(r) * (flint.arb(t) + e) + trZ
-            return KyFanBound(arb_upper(bound), r, estimate, "dual certificate", t, eps)
-        eps *= 4
-    raise FloatingPointError("ky_fan_upper: could not verify the certificate "
-                             f"(d={d}, r={r}, last eps={eps:.3g})")
-
-
-# ----------------------------------------------------------------------------------------------
-# data validation shared by the two-layer entries
-# ----------------------------------------------------------------------------------------------
-
-def check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a sample: ``X`` finite float (n, d), ``y`` in {-1, +1}^n.
-
-    Raises
-    ------
-    ParameterError
-        naming ``X`` or ``y`` and the allowed values.
-    """
-    try:
-        Xa = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError("X", type(X).__name__, "a finite real (n, d) array") from None
-    if Xa.ndim != 2 or Xa.shape[0] < 1 or Xa.shape[1] < 1:
-        raise ParameterError("X", f"shape {Xa.shape}", "a finite real (n, d) array with n, d >= 1")
-    if not np.all(np.isfinite(Xa)):
-        raise ParameterError("X", "non-finite entries", "a finite real (n, d) array")
-    try:
-        ya = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError("y", type(y).__name__, "labels in {-1, +1}, shape (n,)") from None
-    if ya.shape != (Xa.shape[0],):
-        raise ParameterError("y", f"shape {ya.shape}", f"labels in {{-1, +1}}, shape ({Xa.shape[0]},)")
-    if not np.all((ya == 1) | (ya == -1)):
-        raise ParameterError("y", "values outside {-1, +1}", "labels in {-1, +1}")
-    return Xa, ya
-
-
-def check_width(k) -> int:
-    """Validate the number of neurons ``k`` (an integer >= 1)."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ParameterError("k", k, "integers >= 1", "number of neurons")
-    return int(k)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -268,9 +76,9 @@ def _class_gap(n_p, n_m, gap, mse, max_abs_error) -> tuple[flint.arb, str]:
         raise ParameterError(name, given[name], "at most one of gap, mse, max_abs_error")
     n = n_p + n_m
     if gap is not None:
-        return _arb_of(positive("gap", "").validate(gap)), "class-mean gap given"
+        return arb_of_mpf(positive("gap", "").validate(gap)), "class-mean gap given"
     if mse is not None:
-        tau = _arb_of(positive("mse", "").validate(mse))
+        tau = arb_of_mpf(positive("mse", "").validate(mse))
         m = 2 - flint.arb(n) * (tau / (n_p * n_m)).sqrt()
         if not (m > 0):
             raise ParameterError("mse", mse, f"< 4 n_+ n_- / n^2 = {4 * n_p * n_m / n**2:.6g}",
@@ -278,7 +86,7 @@ def _class_gap(n_p, n_m, gap, mse, max_abs_error) -> tuple[flint.arb, str]:
         return m, "gap >= 2 - n sqrt(mse / (n_+ n_-))"
     if max_abs_error is not None:
         e = probability("max_abs_error", "").validate(max_abs_error)
-        return 2 - 2 * _arb_of(e), "gap >= 2 - 2 max|f(x_i) - y_i|"
+        return 2 - 2 * arb_of_mpf(e), "gap >= 2 - 2 max|f(x_i) - y_i|"
     return flint.arb(2), "exact fit of signs: gap = 2"
 
 
@@ -326,7 +134,7 @@ def projection_bound(X, y, k, *, gap=None, mse=None, max_abs_error=None,
         M = opposite_pair_scatter(Xa, ya)
         m, how = _class_gap(n_p, n_m, gap, mse, max_abs_error)
         kf = ky_fan_upper(M, r)
-        value = m * (flint.arb(n_p * n_m) / _arb_of(kf.value)).sqrt() if kf.value > 0 else None
+        value = m * (flint.arb(n_p * n_m) / arb_of_mpf(kf.value)).sqrt() if kf.value > 0 else None
     if value is None:
         raise ParameterError("X", "all points of each class coincide", "data with M != 0",
                              "opposite classes at the same points cannot be fitted")
@@ -336,20 +144,6 @@ def projection_bound(X, y, k, *, gap=None, mse=None, max_abs_error=None,
         quantities={"n_plus": n_p, "n_minus": n_m, "r": r, "ky_fan": kf.value,
                     "ky_fan_estimate": kf.estimate, "gap": arb_lower(m)},
         guarantee=TWO_LAYER_PROJECTION.conclusion)
-
-
-def _arb_of(v: mpmath.mpf) -> flint.arb:
-    """Exact Arb ball of an mpmath number."""
-    sign, man, exp, _ = mpmath.mpf(v)._mpf_
-    if not man and exp:
-        raise FloatingPointError("non-finite mpmath number in a rigorous computation")
-    return flint.arb(flint.arf(((-1) ** sign * int(man), int(exp))))
-
-
-def _projection_data(theorem, X, y, **kw) -> DataBound:
-    if "k" not in kw:
-        raise ParameterError("k", None, "integers >= 1", "required: number of neurons")
-    return projection_bound(X, y, **kw)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -395,7 +189,7 @@ TWO_LAYER_PROJECTION = Theorem(
     notes=("Bounds the true Lipschitz constant (not a proxy). Use from_data(X, y, k=..., "
            "[gap=|mse=|max_abs_error=]) for the verified Arb evaluation. "
            "Proof: docs/proofs/two_layer_projection.md."),
-    data_fn=_projection_data,
+    data_fn=width_data_fn(projection_bound),
 )
 
 

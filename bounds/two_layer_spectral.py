@@ -20,7 +20,6 @@ The module also keeps the table of activation properties the two-layer entries c
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -29,11 +28,12 @@ import mpmath
 import numpy as np
 import sympy
 
+from ._verified import (arb_lower, arb_matrix, arb_of_mpf, arb_precision, arb_upper, check_data,
+                        check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive, probability
 from .theorem import DataBound, Status, Theorem
-from .two_layer_projection import (_arb_of, _bln, arb_lower, arb_matrix, arb_precision, arb_upper,
-                                   check_data, check_width, ky_fan_upper)
+from .two_layer_projection import _bln
 
 __all__ = ["ActivationProperties", "activation_properties", "spectral_bound",
            "TWO_LAYER_SPECTRAL", "ENTRIES"]
@@ -170,12 +170,12 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
     gamma = positive("margin", "average margin (1/n) sum y_i f(x_i)").validate(margin)
     with arb_precision():
         lip = flint.arb(props.lipschitz)
-        scale = _arb_of(gamma) * n / flint.arb(r).sqrt()
+        scale = arb_of_mpf(gamma) * n / flint.arb(r).sqrt()
         gram = _gram(Xa)
-        op = _arb_of(ky_fan_upper(gram, 1).value).sqrt()
+        op = arb_of_mpf(ky_fan_upper(gram, 1).value).sqrt()
         fro = sum((gram[j, j] for j in range(d)), flint.arb(0)).sqrt()
         if props.nonnegative:
-            z_det = max(((flint.arb(int(np.sum(ya == s))) * _arb_of(_lambda_max_upper(Xa[ya == s])))
+            z_det = max(((flint.arb(int(np.sum(ya == s))) * arb_of_mpf(_lambda_max_upper(Xa[ya == s])))
                          .sqrt() for s in (1.0, -1.0)), key=lambda z: float(z.upper()))
             det_how = "Z <= max_s sqrt(n_s) ||X_s||_op (psi >= 0)"
         else:
@@ -187,7 +187,7 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
                       "deterministic": arb_lower(det)}
         value, method = det, "deterministic: " + det_how
         if delta is not None:
-            dl = _arb_of(probability("delta", "failure probability").validate(delta))
+            dl = arb_of_mpf(probability("delta", "failure probability").validate(delta))
             dev = min(fro, 2 * op, key=lambda z: float(z.upper()))
             z_prob = fro + dev * (2 * (2 / dl).log()).sqrt()
             prob = scale / (lip * z_prob)
@@ -201,12 +201,6 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
                                 "k-neuron fit with average margin >= gamma, not on Lip(f)"
                                 + ("" if delta is None else
                                    "; with probability >= 1 - delta over uniform random signs")))
-
-
-def _spectral_data(theorem, X, y, **kw) -> DataBound:
-    if "k" not in kw:
-        raise ParameterError("k", None, "integers >= 1", "required: number of neurons")
-    return spectral_bound(X, y, **kw)
 
 
 _n, _k, _d = (integer("n", "number of samples"), integer("k", "number of neurons"),
@@ -244,7 +238,7 @@ TWO_LAYER_SPECTRAL = Theorem(
            "delta=..., margin=..., activation=...) gives the data-dependent form (||X||_F in place "
            "of sqrt(n), no norm assumption) and a deterministic variant. "
            "Proof: docs/proofs/two_layer_spectral.md."),
-    data_fn=_spectral_data,
+    data_fn=width_data_fn(spectral_bound),
 )
 
 ENTRIES = (TWO_LAYER_SPECTRAL,)

@@ -19,9 +19,9 @@ from hypothesis import given, settings, strategies as st
 from scipy.optimize import brentq
 
 import bounds
+from bounds._verified import arb_lower, arb_upper, ky_fan_upper
 from bounds.errors import HypothesisError, ParameterError
-from bounds.two_layer_projection import (arb_lower, arb_upper, ky_fan_upper,
-                                         opposite_pair_scatter, projection_bound)
+from bounds.two_layer_projection import opposite_pair_scatter, projection_bound
 
 SETTINGS = settings(derandomize=True, max_examples=25, deadline=None)
 

@@ -1,0 +1,439 @@
+"""Verified arithmetic and validated samples shared by the data-dependent bounds.
+
+Private module (the catalogue skips modules whose name starts with ``_``); the theorem modules
+``two_layer_projection``, ``two_layer_spectral``, ``polynomial`` and ``interpolation`` import from
+here.
+
+* Conversions between Arb balls and mpmath numbers: :func:`arb_lower` and :func:`arb_upper` read
+  an end point of a ball, rounded *outward* (down for the lower end, up for the upper end), so the
+  mpmath number is still a valid bound; :func:`arb_of_mpf` turns a number into an exact ball.
+* :func:`arb_matrix`: exact Arb copy of a float64 matrix.
+* :func:`ky_fan_upper`: verified upper bound on the sum of the ``r`` largest eigenvalues of a
+  symmetric matrix (a dual certificate checked in ball arithmetic), returned as a
+  :class:`KyFanBound`.
+* :func:`check_data`, :func:`check_width`, :func:`width_data_fn`: validation of samples ``(X, y)``
+  and of the number of neurons ``k``, with :class:`~bounds.errors.ParameterError` naming the
+  offending argument.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import flint
+import mpmath
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["ARB_PREC", "arb_precision", "arb_lower", "arb_upper", "arb_of_mpf", "arb_matrix",
+           "KyFanBound", "ky_fan_upper", "check_data", "check_width", "width_data_fn"]
+
+#: Working precision (bits) of the ball arithmetic on data. Float64 inputs are exact at any
+#: precision; 128 bits keep the enclosures of Gram matrices far below float64 resolution.
+ARB_PREC = 128
+
+
+# ----------------------------------------------------------------------------------------------
+# precision and conversions
+# ----------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def arb_precision(bits: int = ARB_PREC):
+    """Temporarily raise python-flint's global working precision to at least ``bits``.
+
+    Parameters
+    ----------
+    bits : int
+        Minimum working precision in bits; a higher precision already in force is kept.
+
+    Notes
+    -----
+    The previous precision is restored on exit, also when the block raises.
+
+    >>> import flint
+    >>> with arb_precision(300):
+    ...     flint.ctx.prec >= 300
+    True
+    """
+    old = flint.ctx.prec
+    flint.ctx.prec = max(int(bits), old)
+    try:
+        yield
+    finally:
+        flint.ctx.prec = old
+
+
+def _mpf_of_arf(x: flint.arf, bits: int | None, rounding: str) -> mpmath.mpf:
+    """An Arb float as an mpmath number: exact, or rounded to ``bits`` in direction ``rounding``."""
+    man, exp = x.man_exp()
+    if bits is None:
+        raw = mpmath.libmp.from_man_exp(int(man), int(exp))
+    else:
+        if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or bits < 1:
+            raise ParameterError("bits", bits, "None or integers >= 1", "mantissa bits of the result")
+        raw = mpmath.libmp.from_man_exp(int(man), int(exp), int(bits), rounding)
+    # make_mpf keeps every bit of ``raw``: mpmath.mpf(...) would round to the context precision
+    return mpmath.mp.make_mpf(raw)
+
+
+def _finite(x: flint.arb) -> flint.arb:
+    if not x.is_finite():
+        raise FloatingPointError("non-finite ball in a rigorous computation")
+    return x
+
+
+def arb_lower(x: flint.arb, bits: int | None = None) -> mpmath.mpf:
+    """A lower bound on every point of a ball, as an mpmath number.
+
+    Parameters
+    ----------
+    x : flint.arb
+        A finite ball.
+    bits : int, optional
+        Round the result *down* to this many mantissa bits. Without it the result carries every
+        bit of the ball's lower end point.
+
+    Returns
+    -------
+    mpmath.mpf
+        The lower end point of ``x`` (python-flint rounds it down to its working precision),
+        rounded down to ``bits`` when given; never above any point of the ball. The number may
+        have more mantissa bits than ``mpmath.mp.prec``.
+
+    Raises
+    ------
+    FloatingPointError
+        If ``x`` is not finite (infinite or NaN midpoint or radius).
+
+    >>> import flint
+    >>> arb_lower(flint.arb(1, 0.25)) <= 0.75     # Arb may round the radius up, never down
+    True
+    >>> arb_lower(flint.arb(1) / 3, bits=4)    # 1/3 rounded down to 4 bits: 5/16
+    mpf('0.3125')
+    """
+    return _mpf_of_arf(_finite(x).lower(), bits, mpmath.libmp.round_floor)
+
+
+def arb_upper(x: flint.arb, bits: int | None = None) -> mpmath.mpf:
+    """An upper bound on every point of a ball, as an mpmath number.
+
+    Parameters
+    ----------
+    x : flint.arb
+        A finite ball.
+    bits : int, optional
+        Round the result *up* to this many mantissa bits. Without it the result carries every bit
+        of the ball's upper end point.
+
+    Returns
+    -------
+    mpmath.mpf
+        The upper end point of ``x`` (python-flint rounds it up to its working precision), rounded
+        up to ``bits`` when given; never below any point of the ball.
+
+    Raises
+    ------
+    FloatingPointError
+        If ``x`` is not finite.
+
+    >>> import flint
+    >>> arb_upper(flint.arb(1, 0.25)) >= 1.25
+    True
+    >>> arb_upper(flint.arb(1) / 3, bits=4)    # 1/3 rounded up to 4 bits: 11/32
+    mpf('0.34375')
+    """
+    return _mpf_of_arf(_finite(x).upper(), bits, mpmath.libmp.round_ceiling)
+
+
+def arb_of_mpf(v) -> flint.arb:
+    """Exact Arb ball (radius 0) of an mpmath number.
+
+    Parameters
+    ----------
+    v : mpmath.mpf
+        A finite number.
+
+    Returns
+    -------
+    flint.arb
+        The ball ``[v +/- 0]``, whatever python-flint's working precision.
+
+    Raises
+    ------
+    FloatingPointError
+        If ``v`` is infinite or NaN.
+
+    >>> import mpmath
+    >>> arb_of_mpf(mpmath.mpf(0.5)).is_exact()
+    True
+    """
+    sign, man, exp, _ = mpmath.mpf(v)._mpf_
+    if not man and exp:
+        raise FloatingPointError("non-finite mpmath number in a rigorous computation")
+    return flint.arb(flint.arf(((-1) ** sign * int(man), int(exp))))
+
+
+# ----------------------------------------------------------------------------------------------
+# matrices and Ky Fan sums
+# ----------------------------------------------------------------------------------------------
+
+def arb_matrix(A) -> flint.arb_mat:
+    """Exact Arb copy of a float64 matrix (every double is representable).
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        Converted with ``numpy.asarray(A, dtype=float64)``; ``m`` or ``n`` may be 0.
+
+    Returns
+    -------
+    flint.arb_mat
+        Entries are exact balls (radius 0).
+    """
+    A = np.asarray(A, dtype=np.float64)
+    return flint.arb_mat(A.tolist()) if A.size else flint.arb_mat(A.shape[0], A.shape[1])
+
+
+def _mid_array(A: flint.arb_mat) -> np.ndarray:
+    return np.array([[float(v.mid()) for v in row] for row in A.tolist()], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class KyFanBound:
+    """Rigorous upper bound on ``lambda_1(A) + ... + lambda_r(A)`` for a symmetric ``A``.
+
+    Attributes
+    ----------
+    value : mpmath.mpf
+        The upper bound (upper end point of an Arb ball, not rounded to ``mpmath.mp.prec``).
+    r : int
+    estimate : float
+        Floating-point value of the sum (``numpy.linalg.eigh``), for comparison.
+    method : str
+        ``"trace"`` (``r >= dim``) or ``"dual certificate"``.
+    t, eps : float
+        Certificate parameters: ``A <= (t + eps) I + Z`` with ``Z >= 0``, so the sum is at most
+        ``r (t + eps) + tr Z``.
+    """
+
+    value: object
+    r: int
+    estimate: float
+    method: str
+    t: float = 0.0
+    eps: float = 0.0
+
+
+def _check_ky_fan_args(A, r) -> int:
+    if A.ncols() != A.nrows():
+        raise ParameterError("A", (A.nrows(), A.ncols()), "a square matrix")
+    if int(r) != r or r < 1:
+        raise ParameterError("r", r, "integers >= 1")
+    return int(r)
+
+
+def ky_fan_upper(A: flint.arb_mat, r: int, *, max_tries: int = 40) -> KyFanBound:
+    """Verified upper bound on the sum of the ``r`` largest eigenvalues of a symmetric matrix.
+
+    Parameters
+    ----------
+    A : flint.arb_mat
+        Enclosure of a real symmetric ``d x d`` matrix (each entry a ball containing the true entry).
+    r : int
+        Number of eigenvalues, ``r >= 1``.
+    max_tries : int
+        How many times the certificate's slack may be multiplied by 4 before giving up.
+
+    Returns
+    -------
+    KyFanBound
+
+    Raises
+    ------
+    ParameterError
+        If ``A`` is not square or ``r`` is not an integer ``>= 1``.
+    FloatingPointError
+        If no certificate could be verified (e.g. entries with huge radii).
+
+    Notes
+    -----
+    Dual certificate (Ky Fan's maximum principle): if ``A <= s I + Z`` with ``Z >= 0`` then for every
+    rank-``r`` orthogonal projection ``P``, ``tr(PA) <= s r + tr(PZ) <= s r + tr(Z)``. From a float
+    eigendecomposition ``A ~ Q diag(lam) Q^T`` we take ``t = lam_{r+1}``,
+    ``Z = Q_r diag(lam_j - t)_+ Q_r^T`` (positive semidefinite by construction, whatever the rounding
+    in ``Q``) and ``s = t + eps``. ``s I + Z - A >= 0`` is proved by showing that the congruent matrix
+    ``Q^T (s I + Z - A) Q`` is strictly diagonally dominant with positive diagonal (Gershgorin) in
+    Arb; this also proves ``Q`` invertible, so the congruence preserves definiteness (Sylvester).
+
+    >>> import flint
+    >>> b = ky_fan_upper(flint.arb_mat([[2, 1], [1, 2]]), 1)
+    >>> 3 <= float(b.value) < 3 + 1e-9
+    True
+    """
+    r = _check_ky_fan_args(A, r)
+    d = A.nrows()
+    mid = _mid_array(A)
+    mid = (mid + mid.T) / 2
+    lam, Q = np.linalg.eigh(mid)
+    lam, Q = lam[::-1], Q[:, ::-1].copy()
+    estimate = float(np.sum(lam[:r]))
+    if r >= d:
+        tr = sum((A[i, i] for i in range(d)), flint.arb(0))
+        return KyFanBound(arb_upper(tr), r, estimate, "trace")
+    t = float(lam[r])
+    D = np.maximum(lam[:r] - t, 0.0)
+    Qa, Qr = arb_matrix(Q), arb_matrix(Q[:, :r])
+    G = Qa.transpose() * Qa
+    P = Qa.transpose() * Qr
+    C = P * flint.arb_mat(r, r, [D[i] if i == j else 0 for i in range(r) for j in range(r)]) \
+        * P.transpose()
+    B0 = (C - Qa.transpose() * A * Qa + G * flint.arb(t)).tolist()
+    Gl = G.tolist()
+    scale = max(float(np.max(np.abs(lam))), np.finfo(float).tiny)
+    # first guess of the slack from the float picture, then multiplied until Arb proves it
+    off = [sum(float(abs(B0[i][j]).upper()) for j in range(d) if j != i) for i in range(d)]
+    diag = [float(B0[i][i].lower()) for i in range(d)]
+    eps = max(max(o - g for o, g in zip(off, diag)), 0.0) * 2 + scale * 1e-15
+    for _ in range(max_tries):
+        e = flint.arb(eps)
+        if _diagonally_dominant(B0, Gl, e):
+            trZ = sum((flint.arb(D[j]) * Gl[j][j] for j in range(r)), flint.arb(0))
+            bound = flint.arb(r) * (flint.arb(t) + e) + trZ
+            return KyFanBound(arb_upper(bound), r, estimate, "dual certificate", t, eps)
+        eps *= 4
+    raise FloatingPointError("ky_fan_upper: could not verify the certificate "
+                             f"(d={d}, r={r}, last eps={eps:.3g})")
+
+
+def _diagonally_dominant(B0, Gl, e: flint.arb) -> bool:
+    """Arb proof that ``B0 + e G`` is strictly diagonally dominant with a positive diagonal."""
+    d = len(B0)
+    for i in range(d):
+        dii = B0[i][i] + e * Gl[i][i]
+        s = flint.arb(0)
+        for j in range(d):
+            if j != i:
+                s += abs(B0[i][j] + e * Gl[i][j])
+        if not (dii - s > 0):
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# samples and widths
+# ----------------------------------------------------------------------------------------------
+
+def _first_non_finite(a: np.ndarray):
+    idx = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+    return idx if len(idx) > 1 else idx[0]
+
+
+def _check_inputs(X) -> np.ndarray:
+    allowed = "a finite real (n, d) array"
+    try:
+        Xa = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError("X", type(X).__name__, allowed) from None
+    if Xa.ndim != 2 or Xa.shape[0] < 1 or Xa.shape[1] < 1:
+        raise ParameterError("X", f"shape {Xa.shape}", allowed + " with n, d >= 1")
+    if not np.all(np.isfinite(Xa)):
+        idx = _first_non_finite(Xa)
+        raise ParameterError("X", float(Xa[idx]), allowed, f"non-finite entry at index {idx}")
+    return Xa
+
+
+def _check_labels(y, n: int, signs: bool) -> np.ndarray:
+    allowed = "labels in {-1, +1}" if signs else "finite real labels"
+    try:
+        ya = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError("y", type(y).__name__, f"{allowed}, shape (n,)") from None
+    if ya.shape != (n,):
+        raise ParameterError("y", f"shape {ya.shape}", f"{allowed}, shape ({n},) to match X")
+    if signs and not np.all((ya == 1) | (ya == -1)):
+        raise ParameterError("y", "values outside {-1, +1}", allowed)
+    if not np.all(np.isfinite(ya)):
+        idx = _first_non_finite(ya)
+        raise ParameterError("y", float(ya[idx]), allowed, f"non-finite entry at index {idx}")
+    return ya
+
+
+def check_data(X, y, *, signs: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a sample ``(X, y)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Finite real inputs, ``n, d >= 1``.
+    y : array_like, shape (n,)
+        Labels: in {-1, +1} when ``signs`` (the default), otherwise any finite reals.
+    signs : bool
+        Whether the labels must be signs.
+
+    Returns
+    -------
+    X, y : numpy.ndarray
+        float64 copies (or views) of the inputs.
+
+    Raises
+    ------
+    ParameterError
+        naming ``X`` or ``y`` and the allowed values.
+
+    >>> check_data([[0.0], [1.0]], [1, 2])
+    Traceback (most recent call last):
+    ...
+    bounds.errors.ParameterError: parameter 'y'='values outside {-1, +1}' is invalid: allowed labels in {-1, +1}
+    >>> check_data([[0.0], [1.0]], [1, 2], signs=False)[1]
+    array([1., 2.])
+    """
+    Xa = _check_inputs(X)
+    return Xa, _check_labels(y, Xa.shape[0], signs)
+
+
+def check_width(k) -> int:
+    """Validate the number of neurons ``k``.
+
+    Parameters
+    ----------
+    k : int
+        An integer (Python or NumPy, not bool) ``>= 1``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+        naming ``k``.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ParameterError("k", k, "integers >= 1", "number of neurons")
+    return int(k)
+
+
+def width_data_fn(bound):
+    """A ``Theorem.data_fn`` that calls ``bound(X, y, **kw)`` and insists on the keyword ``k``.
+
+    Parameters
+    ----------
+    bound : callable
+        ``bound(X, y, k, **options) -> DataBound``.
+
+    Returns
+    -------
+    callable
+        ``data_fn(theorem, X, y, **kw)``; raises :class:`~bounds.errors.ParameterError` naming
+        ``k`` when the number of neurons is missing.
+    """
+    def data_fn(theorem, X, y, **kw):
+        if "k" not in kw:
+            raise ParameterError("k", None, "integers >= 1", "required: number of neurons")
+        return bound(X, y, **kw)
+
+    data_fn.__name__ = data_fn.__qualname__ = f"{bound.__name__}_data_fn"
+    data_fn.__doc__ = f"``from_data`` of the record: :func:`{bound.__name__}`, ``k`` required."
+    return data_fn
