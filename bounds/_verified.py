@@ -148,12 +148,13 @@ def arb_upper(x: flint.arb, bits: int | None = None) -> mpmath.mpf:
 
 
 def arb_of_mpf(v) -> flint.arb:
-    """Exact Arb ball (radius 0) of an mpmath number.
+    """Exact Arb ball (radius 0) of an mpmath number, float or integer.
 
     Parameters
     ----------
-    v : mpmath.mpf
-        A finite number.
+    v : mpmath.mpf, float or int
+        A finite number. An ``mpf`` keeps every mantissa bit, also beyond ``mpmath.mp.prec``
+        (the end points returned by :func:`arb_upper` are such numbers).
 
     Returns
     -------
@@ -164,15 +165,28 @@ def arb_of_mpf(v) -> flint.arb:
     ------
     FloatingPointError
         If ``v`` is infinite or NaN.
+    TypeError
+        For any other type (strings or fractions would need a rounding direction).
 
     >>> import mpmath
-    >>> arb_of_mpf(mpmath.mpf(0.5)).is_exact()
+    >>> wide = mpmath.mp.make_mpf((0, 2**100 + 1, -100, 101))    # 1 + 2^-100
+    >>> arb_of_mpf(wide) - 1 == flint.arb(2) ** -100
     True
     """
-    sign, man, exp, _ = mpmath.mpf(v)._mpf_
-    if not man and exp:
-        raise FloatingPointError("non-finite mpmath number in a rigorous computation")
-    return flint.arb(flint.arf(((-1) ** sign * int(man), int(exp))))
+    if isinstance(v, mpmath.mpf):
+        # v._mpf_, not mpmath.mpf(v)._mpf_: the latter rounds to the context precision (to
+        # nearest), which can move an upper bound below the number it bounds
+        sign, man, exp, _ = v._mpf_
+        if not man and exp:
+            raise FloatingPointError("non-finite mpmath number in a rigorous computation")
+        return flint.arb(flint.arf(((-1) ** sign * int(man), int(exp))))
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            raise FloatingPointError("non-finite float in a rigorous computation")
+        return flint.arb(float(v))
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return flint.arb(int(v))
+    raise TypeError(f"arb_of_mpf: expected mpmath.mpf, float or int, got {type(v).__name__}")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -175,8 +175,11 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
         op = arb_of_mpf(ky_fan_upper(gram, 1).value).sqrt()
         fro = sum((gram[j, j] for j in range(d)), flint.arb(0)).sqrt()
         if props.nonnegative:
-            z_det = max(((flint.arb(int(np.sum(ya == s))) * arb_of_mpf(_lambda_max_upper(Xa[ya == s])))
-                         .sqrt() for s in (1.0, -1.0)), key=lambda z: float(z.upper()))
+            z_p, z_m = ((flint.arb(int(np.sum(ya == s))) * arb_of_mpf(_lambda_max_upper(Xa[ya == s])))
+                        .sqrt() for s in (1.0, -1.0))
+            # Arb's max encloses the larger true value; picking a ball by float(upper) could
+            # pick the smaller one when the two upper ends round to the same double
+            z_det = z_p.max(z_m)
             det_how = "Z <= max_s sqrt(n_s) ||X_s||_op (psi >= 0)"
         else:
             z_det = flint.arb(n).sqrt() * op
