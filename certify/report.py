@@ -515,7 +515,7 @@ def _experiment_configs(quick: bool) -> list:
     """Experiment settings: two weight decays in the full run, since the slope depends on the fitter."""
     if quick:
         return [dict(d=16, ks=(2, 4), ratios=(1, 2, 4, 8), seeds=(0,), weight_decay=1e-4)]
-    base = dict(d=32, ks=(2, 4, 8), ratios=(1, 2, 4, 8, 16), seeds=(0, 1, 2))
+    base = dict(d=32, ks=(2, 4, 8), ratios=(1, 2, 4, 8, 16), seeds=(0, 1, 2), fits_per_sample=3)
     return [dict(base, weight_decay=1e-4), dict(base, weight_decay=1e-3)]
 
 

@@ -71,3 +71,16 @@ def test_experiment_bad_input():
         sqrt_nk_experiment(d=4, ks=(2,), ratios=(0,))
     with pytest.raises(ValueError):
         sqrt_nk_experiment(d=4, ks=(2,), activation="nonsense")
+
+
+def test_best_of_several_fits_never_worse():
+    kw = dict(d=8, ks=(2,), ratios=(2, 4), seeds=(0,), max_iter=200)
+    one = sqrt_nk_experiment(**kw)
+    two = sqrt_nk_experiment(**kw, fits_per_sample=2)
+    assert [p.fits for p in two.points] == [2, 2]
+    for a, b in zip(one.points, two.points):
+        if a.usable:
+            # the first of the two fits is the single fit, so the kept constant cannot be larger
+            assert b.usable and b.upper <= a.upper
+    with pytest.raises(ParameterError):
+        sqrt_nk_experiment(**kw, fits_per_sample=0)
