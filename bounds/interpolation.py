@@ -40,6 +40,7 @@ import flint
 import mpmath
 import numpy as np
 
+from ._verified import arb_lower, arb_of_mpf, arb_precision, arb_upper, check_data
 from .errors import ParameterError
 from .params import at_least, positive
 from .theorem import Citation, DataBound, Status, Theorem
@@ -52,8 +53,6 @@ NORMS = ("l2", "l1", "linf")
 #: (float rounding of a ratio is ~d * 2^-53, far smaller), capped at MAX_CERTIFY pairs.
 SCREEN_RTOL = 1e-6
 MAX_CERTIFY = 64
-#: Arb working precision (bits) of the certification.
-ARB_PREC = 128
 
 MCSHANE = Citation(
     authors="E. J. McShane; H. Whitney",
@@ -67,29 +66,6 @@ MCSHANE = Citation(
 
 
 # -- validation -------------------------------------------------------------
-def _validate_data(X, y) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        Xa = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError("X", X, "a finite real (n, d) array") from None
-    try:
-        ya = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError("y", y, "a finite real (n,) array") from None
-    if Xa.ndim != 2 or Xa.shape[0] < 1 or Xa.shape[1] < 1:
-        raise ParameterError("X", getattr(Xa, "shape", X), "a finite real (n, d) array, n, d >= 1",
-                             "wrong shape")
-    if ya.shape != (Xa.shape[0],):
-        raise ParameterError("y", ya.shape, f"shape ({Xa.shape[0]},) to match X", "wrong shape")
-    if not np.isfinite(Xa).all():
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(Xa))[0])
-        raise ParameterError("X", float(Xa[idx]), "finite entries", f"at index {idx}")
-    if not np.isfinite(ya).all():
-        idx = int(np.argwhere(~np.isfinite(ya))[0][0])
-        raise ParameterError("y", float(ya[idx]), "finite entries", f"at index {idx}")
-    return Xa, ya
-
-
 def _check_norm(norm: str) -> str:
     if norm not in NORMS:
         raise ParameterError("norm", norm, "one of " + ", ".join(NORMS))
@@ -122,21 +98,9 @@ def _arb_norm(u: np.ndarray, v: np.ndarray, norm: str) -> flint.arb:
     return sum((t * t for t in diffs), flint.arb(0)).sqrt()
 
 
-def _mpf_down(a: flint.arb) -> mpmath.mpf:
-    """The lower endpoint of a ball as an mpmath number, rounded down."""
-    lo = a.lower()
-    man, exp = lo.man_exp()
-    raw = mpmath.libmp.from_man_exp(int(man), int(exp), max(mpmath.mp.prec, 53),
-                                    mpmath.libmp.round_floor)
-    return mpmath.mp.make_mpf(raw)
-
-
-def _mpf_up(a: flint.arb) -> mpmath.mpf:
-    hi = a.upper()
-    man, exp = hi.man_exp()
-    raw = mpmath.libmp.from_man_exp(int(man), int(exp), max(mpmath.mp.prec, 53),
-                                    mpmath.libmp.round_ceiling)
-    return mpmath.mp.make_mpf(raw)
+def _out_bits() -> int:
+    """Mantissa bits of the returned numbers: mpmath's working precision, at least a double's."""
+    return max(mpmath.mp.prec, 53)
 
 
 # -- exact fit ----------------------------------------------------------------
@@ -206,7 +170,7 @@ def minimal_lipschitz(X, y, *, norm: str = "l2", chunk: int = 256,
         certified pairs, and ``conflict`` (a duplicate pair with different
         labels, which makes the value ``+inf``).
     """
-    Xa, ya = _validate_data(X, y)
+    Xa, ya = check_data(X, y, signs=False)
     norm = _check_norm(norm)
     if not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ParameterError("chunk", chunk, "integers >= 1")
@@ -218,23 +182,20 @@ def minimal_lipschitz(X, y, *, norm: str = "l2", chunk: int = 256,
                          True, {"pair": conflict, "conflict": conflict, "norm": norm},
                          guarantee=guarantee + "; here no interpolant exists at all")
     best, best_pair, best_ball = mpmath.mpf(0), None, None
-    old = flint.ctx.prec
-    flint.ctx.prec = ARB_PREC
-    try:
+    with arb_precision():
         for i, j in zip(I.tolist(), J.tolist()):
             dist = _arb_norm(Xa[i], Xa[j], norm)
             ratio = abs(flint.arb(float(ya[i])) - flint.arb(float(ya[j]))) / dist
             if not ratio.is_finite():
                 continue
-            lo = _mpf_down(ratio)
+            lo = arb_lower(ratio, _out_bits())
             if lo > best:
                 best, best_pair, best_ball = lo, (i, j), ratio
-    finally:
-        flint.ctx.prec = old
     q = {"pair": best_pair, "norm": norm, "n_certified": int(len(I)),
          "screening_max_float": float(r[0]) if len(r) else 0.0, "conflict": None}
     if best_ball is not None:
-        q["ratio_lower"], q["ratio_upper"] = _mpf_down(best_ball), _mpf_up(best_ball)
+        q["ratio_lower"], q["ratio_upper"] = (arb_lower(best_ball, _out_bits()),
+                                             arb_upper(best_ball, _out_bits()))
     return DataBound(best, theorem_id, "float screening of all pairs + Arb ball certification",
                      True, q, guarantee=guarantee)
 
@@ -277,7 +238,7 @@ def minimal_lipschitz_approx(X, y, tau, *, norm: str = "l2", max_points: int = 4
     """
     import cvxpy as cp
 
-    Xa, ya = _validate_data(X, y)
+    Xa, ya = check_data(X, y, signs=False)
     norm = _check_norm(norm)
     tau_v = at_least("tau", "training MSE budget", 0.0).validate(tau)
     n = Xa.shape[0]
@@ -329,9 +290,7 @@ def _dual_certificate(X, y, tau, I, J, mu, norm, drop=1e-9):
         return mpmath.mpf(0), 0
     keep = np.nonzero(np.abs(mu) > drop * big)[0]
     g = [flint.fmpq(0)] * n
-    old = flint.ctx.prec
-    flint.ctx.prec = ARB_PREC
-    try:
+    with arb_precision():
         den = flint.arb(0)
         for k in keep.tolist():
             m = flint.fmpq(*float(mu[k]).as_integer_ratio())
@@ -342,14 +301,10 @@ def _dual_certificate(X, y, tau, I, J, mu, norm, drop=1e-9):
         gy = sum((gi * flint.fmpq(*float(yi).as_integer_ratio()) for gi, yi in zip(g, y)),
                  flint.fmpq(0))
         gg = sum((gi * gi for gi in g), flint.fmpq(0))
-        man, exp = mpmath.mpf(tau).man_exp
-        tau_q = flint.fmpq(man) * flint.fmpq(2) ** exp if man else flint.fmpq(0)
-        num = flint.arb(gy) - (flint.arb(n * tau_q) * flint.arb(gg)).sqrt()
+        num = flint.arb(gy) - (arb_of_mpf(tau) * n * flint.arb(gg)).sqrt()
         if not (num > 0) or not (den > 0):
             return mpmath.mpf(0), int(keep.size)
-        return _mpf_down(num / den), int(keep.size)
-    finally:
-        flint.ctx.prec = old
+        return arb_lower(num / den, _out_bits()), int(keep.size)
 
 
 def _from_data(theorem, X, y, *, tau=None, norm: str = "l2", **kw) -> DataBound:
