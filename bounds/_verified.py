@@ -27,7 +27,8 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["ARB_PREC", "arb_precision", "arb_lower", "arb_upper", "arb_of_mpf", "arb_matrix",
+__all__ = ["ARB_PREC", "arb_precision", "arb_lower", "arb_upper", "arb_of_mpf", "arb_of_input",
+           "arb_eval", "arb_matrix",
            "KyFanBound", "ky_fan_upper", "check_data", "check_width", "width_data_fn"]
 
 #: Working precision (bits) of the ball arithmetic on data. Float64 inputs are exact at any
@@ -187,6 +188,108 @@ def arb_of_mpf(v) -> flint.arb:
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         return flint.arb(int(v))
     raise TypeError(f"arb_of_mpf: expected mpmath.mpf, float or int, got {type(v).__name__}")
+
+
+def arb_of_input(value, fallback: mpmath.mpf) -> flint.arb:
+    """A ball containing a user's parameter value *as the user wrote it*.
+
+    Decimal strings (``"0.1"``) and fractions are enclosed exactly (``0.1`` is not a double);
+    ints, floats and mpmath numbers are exact balls. Anything else (a SymPy number, say) falls
+    back to the validated mpmath value, widened by one unit of its last place so that the
+    rounding done while validating is covered.
+    """
+    from fractions import Fraction
+    import numbers
+    import sympy
+    if isinstance(value, str):
+        return flint.arb(value.strip())
+    if isinstance(value, Fraction):
+        return flint.arb(flint.fmpq(value.numerator, value.denominator))
+    if isinstance(value, sympy.Rational):
+        return flint.arb(flint.fmpq(int(value.p), int(value.q)))
+    if isinstance(value, (mpmath.mpf, float, np.floating)):
+        return arb_of_mpf(value)
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return flint.arb(int(value))
+    ball = arb_of_mpf(fallback)
+    return ball + flint.arb(0, abs(ball) * flint.arb(2) ** (-mpmath.mp.prec + 1))
+
+
+def _arb_pow(base: flint.arb, e, env: dict) -> flint.arb:
+    import sympy
+    if e.is_Integer:
+        return base ** int(e)
+    if e == sympy.Rational(1, 2):
+        return base.sqrt()
+    if e == sympy.Rational(-1, 2):
+        return 1 / base.sqrt()
+    return base ** arb_eval(e, env)
+
+
+def arb_eval(expr, env: dict) -> flint.arb:
+    """Evaluate a SymPy expression in ball arithmetic.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        Built from rationals, ``pi``, ``E``, symbols, ``+ * **``, ``log``, ``exp``, ``sqrt``,
+        ``Min``, ``Max`` and functions that define ``_arb_`` (a method taking the evaluated
+        argument balls).
+    env : dict
+        ``{symbol: flint.arb}`` for every free symbol.
+
+    Returns
+    -------
+    flint.arb
+        A ball containing the exact value (at python-flint's working precision).
+
+    Raises
+    ------
+    NotImplementedError
+        For a node it cannot evaluate rigorously (the caller then reports no enclosure).
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x", positive=True)
+    >>> ball = arb_eval(sympy.sqrt(x) / 3 + sympy.log(x), {x: flint.arb(2)})
+    >>> ball.contains(flint.arb(2).sqrt() / 3 + flint.arb(2).log())
+    True
+    """
+    import sympy
+    if expr.is_Symbol:
+        return env[expr]
+    if expr.is_Integer:
+        return flint.arb(int(expr))
+    if expr.is_Rational:
+        return flint.arb(flint.fmpq(int(expr.p), int(expr.q)))
+    if expr is sympy.pi:
+        return flint.arb.pi()
+    if expr is sympy.E:
+        return flint.arb(1).exp()
+    if expr.is_Add:
+        out = flint.arb(0)
+        for a in expr.args:
+            out += arb_eval(a, env)
+        return out
+    if expr.is_Mul:
+        out = flint.arb(1)
+        for a in expr.args:
+            out *= arb_eval(a, env)
+        return out
+    if expr.is_Pow:
+        return _arb_pow(arb_eval(expr.base, env), expr.exp, env)
+    if isinstance(expr, sympy.log):
+        return arb_eval(expr.args[0], env).log()
+    if isinstance(expr, sympy.exp):
+        return arb_eval(expr.args[0], env).exp()
+    if isinstance(expr, (sympy.Min, sympy.Max)):
+        vals = [arb_eval(a, env) for a in expr.args]
+        out = vals[0]
+        for v in vals[1:]:
+            out = out.min(v) if isinstance(expr, sympy.Min) else out.max(v)
+        return out
+    if hasattr(expr, "_arb_"):
+        return expr._arb_(*(arb_eval(a, env) for a in expr.args))
+    raise NotImplementedError(f"no ball-arithmetic rule for {type(expr).__name__}")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -167,16 +167,22 @@ class BoundValue(mpmath.mpf):
     ``check=False``.
     """
 
-    __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee")
+    __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee", "enclosure")
 
     def __new__(cls, value, theorem_id: str, within_hypotheses: bool,
-                failed: tuple = (), guarantee: str = ""):
+                failed: tuple = (), guarantee: str = "", enclosure: tuple | None = None):
         self = mpmath.mpf.__new__(cls, value)
         self.theorem_id = theorem_id
         self.within_hypotheses = within_hypotheses
         self.failed = tuple(failed)
         self.guarantee = guarantee
+        self.enclosure = enclosure
         return self
+
+    @property
+    def rigorous(self) -> bool:
+        """True when the value is the lower end of a ball enclosure of the formula (rounded down)."""
+        return self.enclosure is not None
 
     def __repr__(self):
         tag = "" if self.within_hypotheses else ", OUTSIDE HYPOTHESES"
@@ -473,8 +479,29 @@ class Theorem:
                                               "evaluated, not even with check=False.")
                     raise FloatingPointError(f"{self.id}: non-real value inside the hypotheses")
                 value = value.real
+            enclosure = self._enclosure(params, values, dps)
         with mpmath.workdps(dps):
-            return BoundValue(+value, self.id, not failed, failed, self.conclusion)
+            if enclosure is None:
+                return BoundValue(+value, self.id, not failed, failed, self.conclusion)
+            lo = mpmath.mp.make_mpf(mpmath.libmp.normalize(
+                *enclosure[0]._mpf_[:3], mpmath.libmp.bitcount(enclosure[0]._mpf_[1]),
+                mpmath.mp.prec, mpmath.libmp.round_floor)) if enclosure[0] else enclosure[0]
+            return BoundValue(lo, self.id, not failed, failed, self.conclusion, enclosure)
+
+    def _enclosure(self, params, values, dps) -> tuple | None:
+        """Ball-arithmetic enclosure ``(lo, hi)`` of the bound, or None if none can be had."""
+        from ._verified import arb_eval, arb_lower, arb_of_input, arb_precision, arb_upper
+        full = self._complete(params)
+        bits = int((dps + GUARD_DIGITS) * 3.33) + 16
+        try:
+            with arb_precision(bits):
+                env = {p.symbol: arb_of_input(full[p.name], values[p.name]) for p in self.parameters}
+                ball = arb_eval(self.expr, env)
+                if not ball.is_finite():
+                    return None
+                return arb_lower(ball), arb_upper(ball)
+        except (NotImplementedError, FloatingPointError, ValueError, TypeError, KeyError):
+            return None
 
     # -- vectorized path --------------------------------------------------
     @cached_property

@@ -219,6 +219,11 @@ class LambertW0(sympy.Function):
     def _latex(self, printer):
         return r"W_0\left(%s\right)" % printer._print(self.args[0])
 
+    @staticmethod
+    def _arb_(z):
+        # Arb's principal branch, rigorous (used by Theorem.lower_bound's enclosure)
+        return z.lambertw()
+
 
 def chernoff_level(c):
     """SymPy expression of the root ``u >= 1`` of ``u log u - u + 1 = c`` (``c >= 0``).

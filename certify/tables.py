@@ -135,7 +135,8 @@ def _csv_value(v, kind: str) -> str:
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if _is_number(v):
-        m = mpmath.mpf(v)
+        # an mpf is compared with all its bits: mpmath.mpf(v) would round it to 53 bits first
+        m = v if isinstance(v, mpmath.mpf) else mpmath.mpf(v)
         f = float(m)
         if kind == "lower" and f > m:
             f = float(np.nextafter(f, -np.inf))
@@ -301,9 +302,12 @@ def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any
         value = rec.lower_bound(check=False, precision=precision, **params)
         failed = [h.name for h in value.failed]
         row = {k: params[k] for k in (*lists, *fixed)}
-        row.update(bound=mpmath.mpf(value) if not failed else None,
+        # make_mpf keeps every bit: mpmath.mpf(value) would round to the context's 53 bits, to
+        # nearest, possibly above the (rounded-down) bound
+        exact = mpmath.mp.make_mpf(value._mpf_)
+        row.update(bound=exact if not failed else None,
                    hypotheses="holds" if not failed else "fails: " + ", ".join(failed),
-                   formula_value=mpmath.mpf(value), within_hypotheses=not failed)
+                   formula_value=exact, within_hypotheses=not failed)
         rows.append(row)
     cols = [Column(k, kind="number") for k in (*lists, *fixed)]
     cols += [Column("bound", "Lip lower bound", r"$\operatorname{Lip}(f) \geq$", kind="lower"),

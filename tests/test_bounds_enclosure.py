@@ -1,0 +1,61 @@
+"""Rigor of the scalar path: ``lower_bound`` is the rounded-down lower end of a ball enclosure.
+
+The enclosure is computed by ``bounds._verified.arb_eval`` (python-flint balls); the reference here
+is an independent evaluation of the same formula in mpmath at 80 digits, far beyond the requested
+precision, so a ball that misses it, or a value above it, is a bug of the ball evaluator.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import bounds
+from bounds.strategies import theorem_parameters
+
+EVALUABLE = [t.id for t in bounds.catalog() if t.evaluable]
+
+
+def _reference(t, params, dps=80):
+    with mpmath.workdps(dps):
+        vals = [mpmath.mpf(params.get(p.name, p.default)) for p in t.parameters]
+        return t._mp_fn(*vals)
+
+
+def _check(theorem_id, params, precision):
+    t = bounds.get(theorem_id)
+    v = t.lower_bound(precision=precision, **params)
+    assert v.rigorous, f"{theorem_id}: no ball enclosure"
+    lo, hi = v.enclosure
+    exact = _reference(t, params)
+    with mpmath.workdps(80):
+        assert lo <= exact <= hi
+        assert v <= lo                                 # rounded down, never up
+        assert hi - lo <= abs(exact) * mpmath.mpf(10) ** (-precision - 5)
+        assert exact - v <= abs(exact) * mpmath.mpf(10) ** (-precision + 1)
+
+
+@pytest.mark.parametrize("theorem_id", [i for i in EVALUABLE if i != "isoperimetry"])
+def test_lower_bound_is_rounded_down_from_a_ball(theorem_id):
+    @settings(max_examples=25, derandomize=True, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(theorem_parameters(theorem_id))
+    def run(params):
+        for precision in (15, 40):
+            _check(theorem_id, params, precision)
+    run()
+
+
+def test_decimal_strings_are_enclosed_exactly():
+    # "0.1" is not a double: the ball must contain the bound at eps = 1/10 exactly
+    t = bounds.get("universal_law")
+    params = dict(n=10**12, d=100, p=10**6, eps="0.1", delta="0.01", W=10, J=100)
+    v = t.lower_bound(precision=30, **params)
+    with mpmath.workdps(100):
+        exact = t._mp_fn(*(mpmath.mpf(params.get(p.name, p.default)) for p in t.parameters))
+        assert v.enclosure[0] <= exact <= v.enclosure[1]
+        # the double nearest to 0.1 gives a different value, outside the 30-digit enclosure
+        near = t._mp_fn(*(mpmath.mpf(float(params[p.name])) if p.name in ("eps", "delta")
+                          else mpmath.mpf(params.get(p.name, p.default)) for p in t.parameters))
+        assert not (v.enclosure[0] <= near <= v.enclosure[1])
