@@ -141,7 +141,7 @@ class Report:
         lines += ["## Summary", "",
                   "| verdict | count |", "|---|---:|"]
         lines += [f"| {v} | {c[v]} |" for v in VERDICTS if c[v] or v in ("consistent", "violated")]
-        lines += ["", "| section | status | items | seconds |", "|---|---|---:|---:|"]
+        lines += ["", "| section | status | checks | seconds |", "|---|---|---:|---:|"]
         lines += [f"| {s.title} | {s.status} | {len(s.items)} | {s.seconds:.1f} |" for s in self.sections]
         lines.append("")
         for s in self.sections:
