@@ -9,13 +9,14 @@ from hypothesis import given, settings, strategies as st
 
 from certify import Network, lipschitz
 from lipschitz_reference import random_two_layer, sampled_max, two_layer_box_truth
+from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
 NORMS = st.sampled_from([1, 2, math.inf])
 LIPBAB = "/work/shared/data/lipbab/"
 
 
-@settings(derandomize=True, max_examples=20, deadline=None)
+@settings(derandomize=True, max_examples=examples(20), deadline=None)
 @given(SEEDS, NORMS)
 def test_interval_sound_on_random_relu_boxes(seed, p):
     rng = np.random.default_rng(seed)
@@ -43,7 +44,7 @@ def test_interval_closes_gap_on_one_dimensional_net():
     assert cert.upper <= 1e-150 and cert.status == "converged"
 
 
-@settings(derandomize=True, max_examples=8, deadline=None)
+@settings(derandomize=True, max_examples=examples(8), deadline=None)
 @given(SEEDS, st.sampled_from(["tanh", "sigmoid", "softplus"]), NORMS)
 def test_interval_upper_dominates_dense_sampling_for_smooth_nets(seed, act, p):
     rng = np.random.default_rng(seed)

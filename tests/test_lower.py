@@ -10,11 +10,12 @@ from certify.certificate import normalize_domain
 from certify.lower import lower_bound
 from certify.witness import jacobian_norm_ball, pair_quotient_ball
 from lipschitz_reference import random_two_layer, two_layer_box_truth, two_layer_global_truth
+from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
 
 
-@settings(derandomize=True, max_examples=25, deadline=None)
+@settings(derandomize=True, max_examples=examples(25), deadline=None)
 @given(SEEDS, st.sampled_from([1, 2, math.inf]), st.booleans())
 def test_lower_never_exceeds_truth(seed, p, boxed):
     rng = np.random.default_rng(seed)

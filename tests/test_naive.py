@@ -9,12 +9,13 @@ from hypothesis import given, settings, strategies as st
 from bounds.errors import ParameterError
 from certify import Network, lipschitz
 from lipschitz_reference import random_two_layer, two_layer_global_truth
+from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
 NORMS = st.sampled_from([1, 2, math.inf])
 
 
-@settings(derandomize=True, max_examples=30, deadline=None)
+@settings(derandomize=True, max_examples=examples(30), deadline=None)
 @given(SEEDS, NORMS)
 def test_naive_sound_on_random_two_layer_relu(seed, p):
     rng = np.random.default_rng(seed)

@@ -11,6 +11,7 @@ from bounds.errors import ParameterError
 from certify import Network, lipschitz
 from certify.sdp import check_lmi
 from lipschitz_reference import random_two_layer, sampled_max, two_layer_global_truth
+from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
 LIPBAB = "/work/shared/data/lipbab/"
@@ -28,7 +29,7 @@ def test_reproduces_lipsdp_anchors(name, anchor):
     assert res.ok, str(res)
 
 
-@settings(derandomize=True, max_examples=15, deadline=None)
+@settings(derandomize=True, max_examples=examples(15), deadline=None)
 @given(SEEDS)
 def test_sdp_sound_on_random_two_layer_relu(seed):
     rng = np.random.default_rng(seed)
@@ -44,7 +45,7 @@ def test_sdp_sound_on_random_two_layer_relu(seed):
     assert cert.upper <= np.linalg.norm(W, 2) * np.linalg.norm(A, 2) * (1 + 1e-6)
 
 
-@settings(derandomize=True, max_examples=6, deadline=None)
+@settings(derandomize=True, max_examples=examples(6), deadline=None)
 @given(SEEDS, st.sampled_from(["tanh", "sigmoid", "leaky_relu", "softplus"]))
 def test_sdp_dominates_sampling_for_other_activations(seed, act):
     rng = np.random.default_rng(seed)
