@@ -24,7 +24,8 @@ Search (floating point, heuristics only affect speed)
 What is verified (see ``docs/methods/exact.md``)
     * pruning a node as empty: an exact rational Farkas certificate (:func:`regions.verify_empty_interior`);
       when the float LP says "empty" but the certificate fails, the node is kept;
-    * node bounds: interval arithmetic with a priori rounding-error terms;
+    * node bounds: interval arithmetic with a priori rounding-error terms (the batched
+      midpoint-radius kernels of :mod:`certify.interval`, whose docstrings give the rounding arguments);
     * leaves: the region's Jacobian is computed in rationals and its norm enclosed by Arb;
     * the lower bound: a point verified in rationals to be interior to a region, and that region's
       Jacobian norm in ball arithmetic.
@@ -44,241 +45,12 @@ from bounds.errors import ParameterError
 
 from .certificate import (Witness, make_certificate, normalize_domain, normalize_norm,
                           register_verifier)
+from .interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box, midrad_matmul,
+                       midrad_mul, opnorm_upper_midrad)
 from .regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, to_fmpq,
                       verify_empty_interior)
 
 __all__ = ["exact_lipschitz", "ExactSearch"]
-
-_U = 2.0 ** -53
-_TINY = 1e-290  # absorbs underflow in the a priori error bounds
-
-
-# ----------------------------------------------------------------------------------------------
-# outward-rounded midpoint-radius arithmetic (vectorised; valid under IEEE binary64, round to nearest)
-# ----------------------------------------------------------------------------------------------
-
-def _inflate(r: np.ndarray, n: int) -> np.ndarray:
-    """Make a float-computed sum of ``n`` non-negative products an upper bound of its exact value."""
-    return r * (1.0 + 4.0 * (n + 4) * _U) + (n + 1) * _TINY
-
-
-def _mm(A, Ar, B, Br):
-    """Enclosure ``(C, Cr)`` of ``{a @ b : |a - A| <= Ar, |b - B| <= Br}`` (``Ar``/``Br`` may be None)."""
-    n = A.shape[-1]
-    C = A @ B
-    aA, aB = np.abs(A), np.abs(B)
-    R = (aA @ aB) * ((n + 2) * _U)
-    if Ar is not None:
-        R = R + Ar @ (aB if Br is None else aB + Br)
-    if Br is not None:
-        R = R + aA @ Br
-    return C, _inflate(R, n)
-
-
-def _scale_cols(G, Gr, sm, sr):
-    """Enclosure of ``G @ diag(s)`` for ``|s - sm| <= sr`` columnwise."""
-    Gn = G * sm
-    R = np.abs(G) * sr + np.abs(Gn) * _U
-    if Gr is not None:
-        R = R + Gr * (np.abs(sm) + sr)
-    return Gn, _inflate(R, 2)
-
-
-def _affine_box(M, Mr, c, cr, xm, xr):
-    """Rigorous ``[lo, hi]`` of ``M x + c`` over ``|x - xm| <= xr`` (``M``, ``c`` with radii)."""
-    z, zr = _mm(M, Mr, xm[:, None], xr[:, None])
-    z = z[:, 0] + c
-    zr = _inflate(zr[:, 0] + np.abs(z) * _U + (0.0 if cr is None else cr), 2)
-    return np.nextafter(z - zr, -np.inf), np.nextafter(z + zr, np.inf)
-
-
-def _mid_rad(lo, hi):
-    m = 0.5 * lo + 0.5 * hi
-    r = np.nextafter(np.maximum(hi - m, m - lo), np.inf)
-    return m, r
-
-
-def _sym_lambda_max_upper(S: np.ndarray, Sr: np.ndarray) -> float:
-    """Rigorous upper bound of the largest eigenvalue over the symmetric interval matrix ``S +- Sr``.
-
-    A trial value ``mu`` is accepted when an outward-rounded interval Cholesky factorisation of
-    ``mu I - S`` succeeds (this proves positive definiteness for every matrix in the interval).
-    """
-    n = S.shape[0]
-    lam = float(np.linalg.eigvalsh(0.5 * (S + S.T))[-1])
-    base = float(np.abs(S).max()) + float(Sr.max()) + _TINY
-    pad = 1e-12 * base + float(np.linalg.norm(Sr, 2) if n > 1 else Sr.max())
-    for _ in range(8):
-        mu = lam + pad
-        if _interval_cholesky_ok(mu, S, Sr):
-            return mu
-        pad *= 16.0
-    return float(_inflate((np.abs(S) + Sr).sum(1), n).max())  # Gershgorin
-
-
-def _dn(v):
-    return math.nextafter(v, -math.inf)
-
-
-def _upv(v):
-    return math.nextafter(v, math.inf)
-
-
-def _interval_cholesky_ok(mu, S, Sr) -> bool:
-    n = S.shape[0]
-    lo = [[_dn(-S[i, j] - Sr[i, j]) for j in range(n)] for i in range(n)]
-    hi = [[_upv(-S[i, j] + Sr[i, j]) for j in range(n)] for i in range(n)]
-    for i in range(n):
-        lo[i][i] = _dn(lo[i][i] + mu)
-        hi[i][i] = _upv(hi[i][i] + mu)
-    L_lo = [[0.0] * n for _ in range(n)]
-    L_hi = [[0.0] * n for _ in range(n)]
-    for j in range(n):
-        dlo, dhi = lo[j][j], hi[j][j]
-        for k in range(j):
-            a, b = L_lo[j][k], L_hi[j][k]
-            sq_hi = _upv(max(a * a, b * b))
-            sq_lo = 0.0 if a <= 0.0 <= b else _dn(min(a * a, b * b))
-            dlo, dhi = _dn(dlo - sq_hi), _upv(dhi - sq_lo)
-        if not dlo > 0.0:
-            return False
-        r_lo, r_hi = _dn(math.sqrt(dlo)), _upv(math.sqrt(dhi))
-        r_lo = _dn(r_lo)  # sqrt is correctly rounded; one more ulp keeps the bound strict
-        L_lo[j][j], L_hi[j][j] = r_lo, r_hi
-        for i in range(j + 1, n):
-            alo, ahi = lo[i][j], hi[i][j]
-            for k in range(j):
-                ps = (L_lo[i][k] * L_lo[j][k], L_lo[i][k] * L_hi[j][k],
-                      L_hi[i][k] * L_lo[j][k], L_hi[i][k] * L_hi[j][k])
-                alo, ahi = _dn(alo - _upv(max(ps))), _upv(ahi - _dn(min(ps)))
-            qs = (alo / r_lo, alo / r_hi, ahi / r_lo, ahi / r_hi)
-            L_lo[i][j], L_hi[i][j] = _dn(min(qs)), _upv(max(qs))
-    return True
-
-
-def _batch_lambda_max_upper(S: np.ndarray, Sr: np.ndarray) -> np.ndarray:
-    """Rigorous upper bounds of the largest eigenvalues of a batch ``S +- Sr`` of shape (B, n, n).
-
-    Vectorised form of :func:`_sym_lambda_max_upper`: a trial ``mu`` is accepted per matrix when an
-    outward-rounded interval Cholesky factorisation of ``mu I - S`` succeeds.
-    """
-    B, n, _ = S.shape
-    lam = np.linalg.eigvalsh(0.5 * (S + np.swapaxes(S, 1, 2)))[:, -1]
-    pad = 1e-12 * (np.abs(S).max(axis=(1, 2)) + Sr.max(axis=(1, 2))) + Sr.sum(axis=(1, 2)) + _TINY
-    out = np.full(B, np.inf)
-    todo = np.arange(B)
-    for _ in range(6):
-        mu = lam[todo] + pad[todo]
-        ok = _batch_cholesky_ok(mu, S[todo], Sr[todo])
-        out[todo[ok]] = mu[ok]
-        todo = todo[~ok]
-        if todo.size == 0:
-            return out
-        pad[todo] *= 16.0
-    out[todo] = _inflate((np.abs(S[todo]) + Sr[todo]).sum(2), n).max(1)  # Gershgorin
-    return out
-
-
-def _batch_cholesky_ok(mu, S, Sr) -> np.ndarray:
-    """Interval Cholesky of ``mu I - (S +- Sr)`` for a batch; True where it proves definiteness."""
-    dn = lambda v: np.nextafter(v, -np.inf)  # noqa: E731
-    up = lambda v: np.nextafter(v, np.inf)  # noqa: E731
-    n = S.shape[1]
-    lo = dn(-S - Sr)
-    hi = up(-S + Sr)
-    idx = np.arange(n)
-    lo[:, idx, idx] = dn(lo[:, idx, idx] + mu[:, None])
-    hi[:, idx, idx] = up(hi[:, idx, idx] + mu[:, None])
-    Llo = np.zeros_like(lo)
-    Lhi = np.zeros_like(hi)
-    ok = np.ones(S.shape[0], dtype=bool)
-    for j in range(n):
-        dlo, dhi = lo[:, j, j], hi[:, j, j]
-        for k in range(j):
-            a, b = Llo[:, j, k], Lhi[:, j, k]
-            sq_hi = up(np.maximum(a * a, b * b))
-            sq_lo = np.where((a <= 0) & (b >= 0), 0.0, dn(np.minimum(a * a, b * b)))
-            dlo, dhi = dn(dlo - sq_hi), up(dhi - sq_lo)
-        ok &= dlo > 0
-        dlo = np.where(ok, dlo, 1.0)
-        dhi = np.maximum(dhi, dlo)
-        r_lo, r_hi = dn(dn(np.sqrt(dlo))), up(np.sqrt(dhi))
-        Llo[:, j, j], Lhi[:, j, j] = r_lo, r_hi
-        for i in range(j + 1, n):
-            alo, ahi = lo[:, i, j], hi[:, i, j]
-            for k in range(j):
-                ps = np.stack([Llo[:, i, k] * Llo[:, j, k], Llo[:, i, k] * Lhi[:, j, k],
-                               Lhi[:, i, k] * Llo[:, j, k], Lhi[:, i, k] * Lhi[:, j, k]])
-                alo, ahi = dn(alo - up(ps.max(0))), up(ahi - dn(ps.min(0)))
-            qs = np.stack([alo / r_lo, alo / r_hi, ahi / r_lo, ahi / r_hi])
-            Llo[:, i, j], Lhi[:, i, j] = dn(qs.min(0)), up(qs.max(0))
-    return ok
-
-
-def _batch_opnorm_upper(J: np.ndarray, Jr: np.ndarray, p, skip_below: float = 0.0) -> float:
-    """Rigorous upper bound of ``max_b max ||A||`` over ``|A - J[b]| <= Jr[b]`` (batch of matrices).
-
-    For l2 every matrix first gets the cheap Frobenius bound; the eigenvalue enclosure is computed
-    only where that bound exceeds ``skip_below`` (the others cannot raise the result above it).
-    """
-    B, m, d = J.shape
-    N = _inflate(np.abs(J) + Jr, 1)
-    if p == math.inf:
-        return float(_inflate(N.sum(2), d).max())
-    if p == 1:
-        return float(_inflate(N.sum(1), m).max())
-    frob = np.nextafter(np.sqrt(_inflate((N * N).sum(axis=(1, 2)), m * d)), np.inf)
-    if m == 1 or d == 1:
-        return float(frob.max())
-    need = frob > skip_below
-    if not need.any():
-        return float(frob.max())
-    J, Jr = J[need], Jr[need]
-    if m <= d:
-        S, Sr = _mm(J, None, np.swapaxes(J, 1, 2), None)
-    else:
-        S, Sr = _mm(np.swapaxes(J, 1, 2), None, J, None)
-    lam = _batch_lambda_max_upper(S, Sr)
-    mid = np.nextafter(np.sqrt(np.maximum(lam, 0.0)), np.inf)
-    rad = np.nextafter(np.sqrt(_inflate((Jr * Jr).sum(axis=(1, 2)), m * d)), np.inf)
-    best = float(np.minimum(np.nextafter(mid + rad, np.inf), frob[need]).max())
-    return max(best, float(frob[~need].max()) if (~need).any() else 0.0)
-
-
-def _spectral_upper_nonneg(N: np.ndarray) -> float:
-    """Rigorous upper bound of ``||N||_2`` for an entrywise non-negative matrix.
-
-    Collatz-Wielandt: for the non-negative Gram matrix ``G`` and any positive ``v``,
-    ``rho(G) <= max_i (G v)_i / v_i``; ``v`` is a float approximation of the Perron vector.
-    """
-    G = N @ N.T if N.shape[0] <= N.shape[1] else N.T @ N
-    n = G.shape[0]
-    if n == 1:
-        return _upv(math.sqrt(float(_inflate(G, N.shape[1])[0, 0])))
-    _, V = np.linalg.eigh(G)
-    v = np.abs(V[:, -1]) + 1e-9
-    Gu = _inflate(G, N.shape[1])  # every entry of the exact Gram matrix is below Gu
-    ratio = _inflate(Gu @ v, n) / np.nextafter(v, 0)
-    return _upv(math.sqrt(_upv(float(ratio.max()))))
-
-
-def _opnorm_upper(J: np.ndarray, Jr: np.ndarray, p) -> float:
-    """Rigorous upper bound of ``max ||A||_{p->p}`` over ``|A - J| <= Jr``."""
-    N = _inflate(np.abs(J) + Jr, 1)
-    m, d = J.shape
-    if p == math.inf:
-        return float(_inflate(N.sum(1), d).max())
-    if p == 1:
-        return float(_inflate(N.sum(0), m).max())
-    if m == 1 or d == 1:
-        return _upv(math.sqrt(float(_inflate((N * N).sum(), m * d))))
-    best = _spectral_upper_nonneg(N)
-    # midpoint + radius: ||A|| <= ||J|| + ||Jr||, with ||J|| from a verified eigenvalue bound
-    S, Sr = _mm(J, None, J.T, None) if m <= d else _mm(J.T, None, J, None)
-    mid = math.sqrt(max(0.0, _sym_lambda_max_upper(S, Sr)))
-    other = _upv(_upv(mid) + _spectral_upper_nonneg(Jr))
-    return min(best, other)
-
 
 # ----------------------------------------------------------------------------------------------
 # LP: Chebyshev-centre feasibility of a node's open region
@@ -294,17 +66,17 @@ def _dual_proves_empty(A, Ar, r, rr, y, xm, xr) -> bool:
     y = np.maximum(y, 0.0)
     if not np.any(y > 0):
         return False
-    g, gr = _mm(y[None, :], None, A, Ar)  # enclosure of sum_i y_i a_i
+    g, gr = midrad_matmul(y[None, :], None, A, Ar)  # enclosure of sum_i y_i a_i
     g, gr = g[0], gr[0]
-    v, vr = _mm(g[None, :], None, xm[:, None], None)
+    v, vr = midrad_matmul(g[None, :], None, xm[:, None], None)
     v, vr = float(v[0, 0]), float(vr[0, 0])
     yr = float(y @ r)
     # every term of E is non-negative: rounding of v and y.r, the box and row/rhs radii
     E = (vr + float(np.abs(g) @ xr) + float(gr @ (np.abs(xm) + xr)) + float(y @ rr)
-         + float(y @ np.abs(r)) * (len(r) + 2) * _U)
-    E = float(_inflate(np.array(E), len(r) + 2 * len(xm) + 4))
+         + float(y @ np.abs(r)) * (len(r) + 2) * U)
+    E = float(inflate_upper(np.array(E), len(r) + 2 * len(xm) + 4))
     lower = v - yr - E  # <= min over the box of sum_i y_i (a_i . x - r_i), up to this rounding
-    return lower > 4 * _U * (abs(v) + abs(yr) + E) + _TINY
+    return lower > 4 * U * (abs(v) + abs(yr) + E) + ABS_TINY
 
 
 class _ChebyshevLP:
@@ -429,7 +201,7 @@ class ExactSearch:
         self.all_feasible = (box is None and self.nh == 1 and self.W[0].shape[0] <= self.d
                              and self.exact.W[0].rank() == self.W[0].shape[0])
         if box is not None:
-            self.xm, self.xr = _mid_rad(box[0], box[1])
+            self.xm, self.xr = midrad(box[0], box[1])
 
     # ------------------------------------------------------------------ tables
     def _slope_tables(self):
@@ -438,7 +210,7 @@ class ExactSearch:
             k = len(s)
             lo = np.array([[s[a:b + 1].min() if b >= a else 0 for b in range(k)] for a in range(k)])
             hi = np.array([[s[a:b + 1].max() if b >= a else 0 for b in range(k)] for a in range(k)])
-            m, r = _mid_rad(lo, hi)
+            m, r = midrad(lo, hi)
             self.smid.append(m)
             self.srad.append(r)
             self.sabs.append(np.maximum(np.abs(lo), np.abs(hi)))
@@ -471,8 +243,8 @@ class ExactSearch:
         """Propagate rigorous bounds from hidden layer ``l`` to the deeper layers, narrowing ranges."""
         for m in range(l, self.nh - 1):
             hlo, hhi = self._act_interval(m, zlo, zhi)
-            hm, hr = _mid_rad(hlo, hhi)
-            zlo, zhi = _affine_box(self.W[m + 1], None, self.b[m + 1], None, hm, hr)
+            hm, hr = midrad(hlo, hhi)
+            zlo, zhi = midrad_affine_box(self.W[m + 1], None, self.b[m + 1], None, hm, hr)
             self._narrow(node, m + 1, zlo, zhi)
             zlo, zhi = node.zlo[m + 1], node.zhi[m + 1]
 
@@ -511,8 +283,8 @@ class ExactSearch:
                     width = zu - zl
                     a = np.where(width > 0, (vu_hi - vl_hi) / np.where(width > 0, width, 1.0), 0.0)
                     p1, p2 = a * zl, a * zu
-                    t1 = np.nextafter(vl_hi - p1, np.inf) + 2 * np.abs(p1) * _U
-                    t2 = np.nextafter(vu_hi - p2, np.inf) + 2 * np.abs(p2) * _U
+                    t1 = np.nextafter(vl_hi - p1, np.inf) + 2 * np.abs(p1) * U
+                    t2 = np.nextafter(vu_hi - p2, np.inf) + 2 * np.abs(p2) * U
                     aU[und] = a[und]
                     bU[und] = np.nextafter(np.maximum(t1, t2), np.inf)[und]
                 else:
@@ -525,8 +297,8 @@ class ExactSearch:
             Wn = np.minimum(self.W[l + 1], 0.0)
             lo_f = self._combine(Wp, HL, Wn, HU, self.b[l + 1])
             hi_f = self._combine(Wp, HU, Wn, HL, self.b[l + 1])
-            zlo = _affine_box(*lo_f, self.xm, self.xr)[0]
-            zhi = _affine_box(*hi_f, self.xm, self.xr)[1]
+            zlo = midrad_affine_box(*lo_f, self.xm, self.xr)[0]
+            zhi = midrad_affine_box(*hi_f, self.xm, self.xr)[1]
             self._narrow(node, l + 1, zlo, zhi)
 
     def _bp_mid(self, l, pl):
@@ -543,23 +315,23 @@ class ExactSearch:
         cr = np.where(a >= 0, 0.0 if pos_f[3] is None else pos_f[3],
                       0.0 if neg_f[3] is None else neg_f[3])
         Mn = a[:, None] * M
-        Mrn = _inflate(np.abs(a)[:, None] * Mr + np.abs(Mn) * _U, 2)
+        Mrn = inflate_upper(np.abs(a)[:, None] * Mr + np.abs(Mn) * U, 2)
         cn = a * c + b
-        crn = _inflate(np.abs(a) * cr + (np.abs(a * c) + np.abs(cn)) * _U + rb, 3)
+        crn = inflate_upper(np.abs(a) * cr + (np.abs(a * c) + np.abs(cn)) * U + rb, 3)
         return Mn, Mrn, cn, crn
 
     @staticmethod
     def _combine(Wp, F1, Wn, F2, bias):
         """``Wp @ F1 + Wn @ F2 + bias`` for affine functions ``F = (M, Mr, c, cr)``, with radii."""
-        A1, A1r = _mm(Wp, None, F1[0], F1[1])
-        A2, A2r = _mm(Wn, None, F2[0], F2[1])
-        c1, c1r = _mm(Wp, None, F1[2][:, None], F1[3][:, None])
-        c2, c2r = _mm(Wn, None, F2[2][:, None], F2[3][:, None])
+        A1, A1r = midrad_matmul(Wp, None, F1[0], F1[1])
+        A2, A2r = midrad_matmul(Wn, None, F2[0], F2[1])
+        c1, c1r = midrad_matmul(Wp, None, F1[2][:, None], F1[3][:, None])
+        c2, c2r = midrad_matmul(Wn, None, F2[2][:, None], F2[3][:, None])
         M = A1 + A2
-        Mr = _inflate(A1r + A2r + np.abs(M) * _U, 2)
+        Mr = inflate_upper(A1r + A2r + np.abs(M) * U, 2)
         c = c1[:, 0] + c2[:, 0] + bias
-        cr = _inflate(c1r[:, 0] + c2r[:, 0] + 2 * np.abs(c) * _U
-                      + (np.abs(c1[:, 0]) + np.abs(c2[:, 0])) * _U, 3)
+        cr = inflate_upper(c1r[:, 0] + c2r[:, 0] + 2 * np.abs(c) * U
+                      + (np.abs(c1[:, 0]) + np.abs(c2[:, 0])) * U, 3)
         return M, Mr, c, cr
 
     def _narrow(self, node, l, zlo, zhi):
@@ -601,7 +373,7 @@ class ExactSearch:
         node.keys = []
         node.fresh = True
         if self.nh > 0 and self.box is not None:
-            zlo, zhi = _affine_box(self.W[0], None, self.b[0], None, self.xm, self.xr)
+            zlo, zhi = midrad_affine_box(self.W[0], None, self.b[0], None, self.xm, self.xr)
             self._narrow(node, 0, zlo, zhi)
             self._forward_bounds(0, node.zlo[0], node.zhi[0], node)
             if self.symbolic:
@@ -618,18 +390,18 @@ class ExactSearch:
                 break
             pcs = node.plo[k]
             s, e = self.slopes[k][pcs], self.icpts[k][pcs]
-            DM, DMr = _scale_cols(node.M.T, None if node.Mr is None else node.Mr.T, s, 0.0)
-            M, Mr = _mm(self.W[k + 1], None, DM.T, DMr.T)
+            DM, DMr = midrad_mul(node.M.T, None if node.Mr is None else node.Mr.T, s, 0.0)
+            M, Mr = midrad_matmul(self.W[k + 1], None, DM.T, DMr.T)
             h = s * node.c + e
-            hr = _inflate((np.abs(s * node.c) + np.abs(h)) * _U
+            hr = inflate_upper((np.abs(s * node.c) + np.abs(h)) * U
                           + (0.0 if node.cr is None else np.abs(s) * node.cr), 2)
-            c, cr = _mm(self.W[k + 1], None, h[:, None], hr[:, None])
+            c, cr = midrad_matmul(self.W[k + 1], None, h[:, None], hr[:, None])
             c = c[:, 0] + self.b[k + 1]
-            cr = _inflate(cr[:, 0] + np.abs(c) * _U, 2)
+            cr = inflate_upper(cr[:, 0] + np.abs(c) * U, 2)
             node.M, node.Mr, node.c, node.cr = M, Mr, c, cr
             node.k = k + 1
             if self.box is not None:
-                zlo, zhi = _affine_box(M, Mr, c, cr, self.xm, self.xr)
+                zlo, zhi = midrad_affine_box(M, Mr, c, cr, self.xm, self.xr)
                 self._narrow(node, k + 1, zlo, zhi)
                 self._forward_bounds(k + 1, node.zlo[k + 1], node.zhi[k + 1], node)
                 if self.symbolic:
@@ -641,8 +413,8 @@ class ExactSearch:
         for l in range(self.nh - 1, node.k, -1):
             sm = self.smid[l][node.plo[l], node.phi[l]]
             sr = self.srad[l][node.plo[l], node.phi[l]]
-            G, Gr = _scale_cols(G, Gr, sm, sr)
-            G, Gr = _mm(G, Gr, self.W[l], None)
+            G, Gr = midrad_mul(G, Gr, sm, sr)
+            G, Gr = midrad_matmul(G, Gr, self.W[l], None)
         return G, Gr
 
     def _jacobian_enclosure(self, node):
@@ -652,12 +424,12 @@ class ExactSearch:
         k = node.k
         sm = self.smid[k][node.plo[k], node.phi[k]]
         sr = self.srad[k][node.plo[k], node.phi[k]]
-        G, Gr = _scale_cols(G, Gr, sm, sr)
-        return _mm(G, Gr, node.M, node.Mr)
+        G, Gr = midrad_mul(G, Gr, sm, sr)
+        return midrad_matmul(G, Gr, node.M, node.Mr)
 
     def _bound(self, node):
         J, Jr = self._jacobian_enclosure(node)
-        node.ub = _opnorm_upper(J, Jr, self.p)
+        node.ub = opnorm_upper_midrad(J, Jr, self.p)
         node.refined = self.enum_budget <= 1 or node.leaf
         return J, Jr
 
@@ -684,9 +456,9 @@ class ExactSearch:
         for l in range(nh - 1, k - 1, -1):
             back[l] = (G, Gr)
             if l > k:
-                G, Gr = _scale_cols(G, Gr, self.smid[l][node.plo[l], node.phi[l]],
+                G, Gr = midrad_mul(G, Gr, self.smid[l][node.plo[l], node.phi[l]],
                                     self.srad[l][node.plo[l], node.phi[l]])
-                G, Gr = _mm(G, Gr, self.W[l], None)
+                G, Gr = midrad_matmul(G, Gr, self.W[l], None)
         cand = []
         P = np.abs(node.M) if node.Mr is None else np.abs(node.M) + node.Mr
         for l in range(k, nh):
@@ -724,10 +496,10 @@ class ExactSearch:
             sr[l][:, i] = 0.0
         G, Gr = self.W[-1][None, :, :], None
         for l in range(nh - 1, k, -1):
-            G, Gr = _scale_cols(G, Gr, sm[l][:, None, :], sr[l][:, None, :])
-            G, Gr = _mm(G, Gr, self.W[l], None)
-        G, Gr = _scale_cols(G, Gr, sm[k][:, None, :], sr[k][:, None, :])
-        J, Jr = _mm(G, Gr, node.M, node.Mr)
+            G, Gr = midrad_mul(G, Gr, sm[l][:, None, :], sr[l][:, None, :])
+            G, Gr = midrad_matmul(G, Gr, self.W[l], None)
+        G, Gr = midrad_mul(G, Gr, sm[k][:, None, :], sr[k][:, None, :])
+        J, Jr = midrad_matmul(G, Gr, node.M, node.Mr)
         if self.all_feasible and len(chosen) == len(cand):
             # every completion is a realised region: the best one is a witness candidate
             if self.p == 2:
@@ -740,7 +512,7 @@ class ExactSearch:
                 pattern[l][i] = C[best, e]
             if vals[best] > self.lower * (1 + 1e-13):
                 self._try_witness(self._point_for(pattern), pattern)
-        return _batch_opnorm_upper(J, Jr, self.p, self.lower)
+        return opnorm_upper_midrad(J, Jr, self.p, self.lower)
 
     # ------------------------------------------------------------------ witnesses
     def _float_pattern(self, x):
@@ -883,7 +655,7 @@ class ExactSearch:
             ch.r = np.r_[node.r, rhs]
             # radii of the float row and right-hand side around the exact ones
             ch.Ar = np.vstack([node.Ar, np.zeros((1, self.d)) if node.Mr is None else node.Mr[i:i + 1]])
-            ch.rr = np.r_[node.rr, _inflate(abs(rhs) * _U + (0.0 if node.cr is None else node.cr[i]), 2)]
+            ch.rr = np.r_[node.rr, inflate_upper(abs(rhs) * U + (0.0 if node.cr is None else node.cr[i]), 2)]
             ch.keys = node.keys + [(k, i, side)]
             ch.split = dict(node.split)
             ch.split[(k, i)] = True

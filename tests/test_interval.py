@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from bounds.errors import ParameterError
 from certify.errors import DomainError, ShapeError
 from certify.interval import (LIBM_ULPS, Enclosure, Interval, UpperBound, check_floating_point_environment,
-                              exp, expm1, hull, intersect, log, log1p, matmul, opnorm_upper,
-                              spectral_norm_enclosure, sqrt, sym_lambda_max_upper, tanh)
+                              exp, expm1, hull, intersect, log, log1p, matmul, midrad_affine_box,
+                              midrad_matmul, midrad_mul, opnorm_upper, opnorm_upper_midrad,
+                              spectral_norm_enclosure, sqrt, sym_lambda_max_upper,
+                              sym_lambda_max_upper_batch, tanh)
 
 SETTINGS = settings(derandomize=True, max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -496,3 +498,160 @@ def test_results_carry_their_method():
     enc = spectral_norm_enclosure(np.array([[1.0, 2.0], [3.0, 4.0]]))
     lo, hi = enc
     assert enc.lo == lo and enc.method
+
+
+# ---------------------------------------------------------------- batched midpoint-radius kernels
+
+BATCH_SETTINGS = settings(derandomize=True, max_examples=30, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+
+def _midrad_pair(draw, shape, point_ok=True):
+    n = int(np.prod(shape))
+    m = np.array(draw(st.lists(matrix_elems, min_size=n, max_size=n))).reshape(shape)
+    if point_ok and draw(st.booleans()):
+        return m, None
+    scale = np.array(draw(st.lists(st.sampled_from([0.0, 1e-12, 1e-3, 1.0]), min_size=n,
+                                   max_size=n))).reshape(shape)
+    return m, scale * np.abs(m) + scale * 1e-300
+
+
+def _assert_midrad_contains(c, rad, exact_fn, idx):
+    if not (math.isfinite(c[idx]) and math.isfinite(rad[idx])):
+        return
+    e = exact_fn(idx)
+    assert abs(e - _fr(c[idx])) <= _fr(rad[idx]), (idx, float(e), c[idx], rad[idx])
+
+
+@BATCH_SETTINGS
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), st.integers(1, 3), st.data())
+def test_midrad_matmul_batched_contains_every_slice(batch, m, k, n, data):
+    mA, rA = _midrad_pair(data.draw, (batch, m, k))
+    mB, rB = _midrad_pair(data.draw, (k, n) if data.draw(st.booleans()) else (batch, k, n))
+    c, rad = midrad_matmul(mA, rA, mB, rB)
+    assert c.shape == rad.shape == (batch, m, n)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 31)))
+    for _ in range(2):
+        # a member of each operand; deviations are applied in exact rationals (m +- r may round)
+        sa = rng.choice([-1, 1], size=mA.shape) if rA is not None else None
+        sb = rng.choice([-1, 1], size=mB.shape) if rB is not None else None
+
+        def member(mid, r, sgn, idx):
+            q = _fr(mid[idx])
+            return q if r is None else q + sgn[idx] * _fr(r[idx])
+
+        for b in range(batch):
+            bb = (b,) if mB.ndim == 3 else ()
+
+            def exact(idx, b=b, bb=bb):
+                _, i, j = idx
+                return sum(member(mA, rA, sa, (b, i, t)) * member(mB, rB, sb, bb + (t, j))
+                           for t in range(k))
+
+            for i in range(m):
+                for j in range(n):
+                    _assert_midrad_contains(c, rad, exact, (b, i, j))
+
+
+@BATCH_SETTINGS
+@given(st.integers(1, 4), st.integers(1, 5), st.data())
+def test_midrad_mul_and_affine_box_contain_exact_values(m, d, data):
+    g, gr = _midrad_pair(data.draw, (2, m, d))
+    s, sr = _midrad_pair(data.draw, (2, 1, d), point_ok=False)
+    p, pr = midrad_mul(g, gr, s, sr)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 31)))
+    sg = rng.choice([-1, 1], size=g.shape)
+    ss = rng.choice([-1, 1], size=s.shape)
+    for idx in np.ndindex(p.shape):
+        x = _fr(g[idx]) + (0 if gr is None else sg[idx] * _fr(gr[idx]))
+        sidx = (idx[0], 0, idx[2])
+        y = _fr(s[sidx]) + ss[sidx] * _fr(sr[sidx])
+        _assert_midrad_contains(p, pr, lambda _i: x * y, idx)
+    # affine image of a box: every vertex value lies in [lo, hi]
+    M = np.array(data.draw(st.lists(st.floats(-10, 10), min_size=m * d, max_size=m * d))).reshape(m, d)
+    c = np.array(data.draw(st.lists(st.floats(-10, 10), min_size=m, max_size=m)))
+    xm = rng.standard_normal(d)
+    xr = np.abs(rng.standard_normal(d))
+    lo, hi = midrad_affine_box(M, None, c, None, xm, xr)
+    for _ in range(4):
+        x = [_fr(a) + sgn * _fr(b) for a, b, sgn in zip(xm, xr, rng.choice([-1, 1], size=d))]
+        for i in range(m):
+            z = sum(_fr(M[i, j]) * x[j] for j in range(d)) + _fr(c[i])
+            assert _fr(lo[i]) <= z <= _fr(hi[i])
+
+
+def _sym_member(rng, S, Sr):
+    E = rng.choice([-1.0, 1.0], size=S.shape)
+    E = np.triu(E) + np.triu(E, 1).T
+    return [[_fr(S[i, j]) + int(E[i, j]) * _fr(Sr[i, j]) for j in range(S.shape[1])]
+            for i in range(S.shape[0])]
+
+
+def _q(rows) -> flint.fmpq_mat:
+    return flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in r] for r in rows])
+
+
+def _lambda_max_roots(g: flint.fmpq_mat):
+    """Largest eigenvalue of a rational symmetric matrix: Arb's isolated roots of its exact
+    characteristic polynomial (robust at any scale, unlike a floating eigen-solver)."""
+    return max((r.real for r, _ in g.charpoly().complex_roots()), key=lambda x: float(x.upper()))
+
+
+@BATCH_SETTINGS
+@given(st.integers(1, 4), st.integers(1, 5), st.sampled_from([1.0, 1e-100, 1e100]),
+       st.sampled_from([0.0, 1e-14, 1e-6]), st.data())
+def test_sym_lambda_max_upper_batch_contains_arb(batch, n, scale, rel, data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 31)))
+    b = rng.standard_normal((batch, n, n))
+    S = (b + np.swapaxes(b, 1, 2)) * scale
+    Sr = rel * np.abs(S) + rel * scale * np.abs(rng.standard_normal((batch, n, n)))
+    Sr = np.maximum(Sr, np.swapaxes(Sr, 1, 2))
+    ub = sym_lambda_max_upper_batch(S, Sr)
+    assert ub.shape == (batch,)
+    for t in range(batch):
+        for _ in range(2):   # members of the interval, lambda_max by Arb
+            lam = _lambda_max_roots(_q(_sym_member(rng, S[t], Sr[t])))
+            assert flint.arb(float(ub[t])) >= lam
+        # tight: the trial shift is 1e-12 max|S| + ||Sr||_F, at most 16x if the first fails
+        true = float(_lambda_max_roots(_q([[_fr(v) for v in r] for r in S[t]])).mid())
+        slack = 16 * (1e-12 * np.abs(S[t]).max() + np.sqrt((Sr[t] ** 2).sum())) + 1e-280
+        assert float(ub[t]) - true <= slack + 2 * n * Sr[t].max()
+        # one matrix alone (Python-float Cholesky) gives the same bound as inside the batch
+        assert float(sym_lambda_max_upper_batch(S[t], Sr[t])) == ub[t]
+
+
+def _arb_opnorm(rows, p):
+    if p in (1, np.inf):    # exact rationals
+        sums = ([sum(abs(r[j]) for r in rows) for j in range(len(rows[0]))] if p == 1
+                else [sum(abs(v) for v in r) for r in rows])
+        top = max(sums)
+        return flint.arb(flint.fmpq(top.numerator, top.denominator))
+    q = _q(rows)
+    g = q.transpose() * q if len(rows) >= len(rows[0]) else q * q.transpose()
+    return _lambda_max_roots(g).nonnegative_part().sqrt()
+
+
+@BATCH_SETTINGS
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 5), st.sampled_from([1, 2, np.inf]),
+       st.sampled_from([0.0, 1e-13, 1e-4]), st.data())
+def test_opnorm_upper_midrad_batched_contains_arb(batch, m, d, p, rel, data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 31)))
+    J = rng.standard_normal((batch, m, d)) * data.draw(st.sampled_from([1.0, 1e-80, 1e80]))
+    Jr = rel * np.abs(J) * rng.random((batch, m, d))
+    ub = opnorm_upper_midrad(J, Jr, p)
+    singles = [opnorm_upper_midrad(J[t], Jr[t], p) for t in range(batch)]
+    truths = []
+    for t in range(batch):
+        for _ in range(2):
+            sgn = rng.choice([-1, 1], size=(m, d))
+            rows = [[_fr(J[t, i, j]) + int(sgn[i, j]) * _fr(Jr[t, i, j]) for j in range(d)]
+                    for i in range(m)]
+            true = _arb_opnorm(rows, p)
+            assert flint.arb(ub) >= true and flint.arb(singles[t]) >= true
+        truths.append(float(_arb_opnorm([[_fr(v) for v in r] for r in J[t]], p).mid()))
+    # tight up to the radius (||Jr|| <= ||Jr||_F) and rounding
+    slack = max(math.sqrt(float((Jr[t] ** 2).sum())) * math.sqrt(m * d) for t in range(batch))
+    assert ub <= max(truths) * (1 + 1e-10) + slack
+    assert max(singles) <= max(truths) * (1 + 1e-10) + slack
+    # a skip threshold never lowers the bound below a member's norm
+    assert opnorm_upper_midrad(J, Jr, p, skip_below=ub) >= max(truths) * (1 - 1e-12)
