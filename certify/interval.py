@@ -835,22 +835,10 @@ def midrad_matmul(mA, rA, mB, rB) -> tuple[np.ndarray, np.ndarray]:
         return c, rad
     g = _gamma_up(k)
     if rB is None:          # (rA + gamma_k |mA|) |mB|
-        t = absA * g
-        t *= _ONE_PLUS
-        t += TINY
-        t += rA
-        t *= _ONE_PLUS
-        t += TINY
-        prod = np.asarray(t @ np.abs(mB))
+        prod = np.asarray(_rad_plus_gamma_up(rA, absA, g) @ np.abs(mB))
     else:
         absB = np.abs(mB)
-        t = absB * g
-        t *= _ONE_PLUS
-        t += TINY
-        t += rB
-        t *= _ONE_PLUS
-        t += TINY
-        prod = np.asarray(absA @ t)             # |mA| (rB + gamma_k |mB|)
+        prod = np.asarray(absA @ _rad_plus_gamma_up(rB, absB, g))   # |mA| (rB + gamma_k |mB|)
         if rA is not None:                      # + rA (|mB| + rB)
             # two k-products rather than one 2k-product of concatenations: the larger size
             # crosses OpenBLAS's threading threshold, which is slow on a busy machine
@@ -865,6 +853,17 @@ def midrad_matmul(mA, rA, mB, rB) -> tuple[np.ndarray, np.ndarray]:
     prod = prod * _mul_bound_up(k, False)
     prod += _TWO_TINY
     return c, prod
+
+
+def _rad_plus_gamma_up(r, absm, g):
+    """Upper bound of ``r + g |m|`` (nonnegative): ``_up_pos(r + _up_pos(absm * g))``, in place."""
+    t = absm * g
+    t *= _ONE_PLUS
+    t += TINY
+    t += r
+    t *= _ONE_PLUS
+    t += TINY
+    return t
 
 
 def midrad_mul(a, ar, s, sr) -> tuple[np.ndarray, np.ndarray]:
