@@ -21,6 +21,7 @@ from scipy.optimize import linprog
 from bounds.errors import ParameterError
 from certify.exact import exact_lipschitz
 from certify.network import Network
+from tests.scale import examples
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lipbab"
 if not DATA.exists():
@@ -157,7 +158,7 @@ def _check_against_brute(ws, bs, act, p, box, budget=256):
     return c, ref
 
 
-@settings(derandomize=True, max_examples=150, deadline=None,
+@settings(derandomize=True, max_examples=examples(150), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 3),
        widths=st.sampled_from([(3,), (5,), (2, 2), (3, 2), (2, 2, 2)]),
@@ -169,7 +170,7 @@ def test_soundness_two_piece(seed, d, widths, m, act, p, local, budget):
     _check_against_brute(ws, bs, act, p, box, budget)
 
 
-@settings(derandomize=True, max_examples=50, deadline=None,
+@settings(derandomize=True, max_examples=examples(50), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 2),
        widths=st.sampled_from([(2,), (3,), (2, 2)]), m=st.integers(1, 2),
