@@ -21,32 +21,32 @@ from .certificate import Certificate, normalize_domain, normalize_norm
 from .naive import naive_lipschitz
 from .branch_and_bound import interval_lipschitz
 from .sdp import sdp_lipschitz, slope_restricted
+from .exact import exact_lipschitz
 
-__all__ = ["lipschitz", "METHODS", "choose_method"]
+__all__ = ["lipschitz", "METHODS", "choose_method", "AUTO_TIME_LIMIT"]
 
 #: public method name -> implementation
 METHODS = {
     "naive": naive_lipschitz,
     "interval": interval_lipschitz,
     "sdp": sdp_lipschitz,
+    "exact": exact_lipschitz,
 }
 
-try:  # the exact piecewise-linear method lives in its own module (optional until it exists)
-    from .exact import exact_lipschitz
-except ImportError:  # pragma: no cover - depends on the state of the repository
-    exact_lipschitz = None
-else:
-    METHODS["exact"] = exact_lipschitz
+#: Seconds granted to a branch-and-bound method chosen by ``method="auto"`` when the caller sets
+#: no ``time_limit``: exact search is exponential in the worst case, and "auto" must return. The
+#: result is then still a rigorous enclosure, flagged ``status="time_limit"``, ``exact=False``.
+AUTO_TIME_LIMIT = 60.0
 
 
 def choose_method(net, norm, domain) -> str:
     """The method ``method="auto"`` picks.
 
-    Exact for piecewise-linear networks when that method is available; otherwise interval
+    Exact for piecewise-linear networks; otherwise interval
     branch and bound on a box; otherwise LipSDP for the global l2 constant of a slope-restricted
     network; otherwise the naive product.
     """
-    if "exact" in METHODS and getattr(net, "piecewise_linear", False):
+    if getattr(net, "piecewise_linear", False):
         return "exact"
     if domain is not None:
         return "interval"
@@ -84,6 +84,8 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=None
         Relative tolerance: stop once ``upper - lower <= tol * upper``.
     time_limit : float, optional
         Seconds; anytime methods return their best enclosure with ``status="time_limit"``.
+        With ``method="auto"`` and no limit, the branch-and-bound methods get
+        :data:`AUTO_TIME_LIMIT` seconds.
     node_limit : int, optional
         Branch-and-bound node budget.
     **options
@@ -119,6 +121,8 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=None
     if not isinstance(method, str) or (method != "auto" and method not in METHODS):
         raise ParameterError("method", method, "one of " + ", ".join(["auto", *METHODS]))
     name = choose_method(net, p, dom) if method == "auto" else method
+    if method == "auto" and time_limit is None and name in ("exact", "interval"):
+        time_limit = AUTO_TIME_LIMIT
     t0 = time.perf_counter()
     cert = METHODS[name](net, p, dom, tol=tol, time_limit=time_limit, node_limit=node_limit,
                          **options)
