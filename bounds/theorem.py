@@ -210,6 +210,12 @@ class SolveResult:
     solution : sympy.Expr or None
     hypotheses : list of HypothesisResult
         The hypotheses at ``value``.
+    certified : bool
+        True when ball arithmetic (python-flint, from the parameters as
+        given) proves that the bound at ``value`` is ``<= lip`` and, past it
+        (the neighbouring integer, or the other end of ``bracket`` for real
+        unknowns), ``> lip``: ``value`` is then provably admissible and
+        provably extreme up to the bracket's width.
     """
 
     unknown: str
@@ -220,6 +226,7 @@ class SolveResult:
     solution: object
     lip: object
     hypotheses: list
+    certified: bool = False
 
     @property
     def within_hypotheses(self) -> bool:
@@ -607,11 +614,50 @@ class Theorem:
                     value += 1
                 if direction == "max" and f(value) > L:
                     value -= 1
+            value, certified = self._certify_solution(params, fixed, unknown, par, lip, L,
+                                                      value, direction, bracket, dps)
             hyps = [h.check({**fixed, unknown: value}) for h in self.hypothesis_list] \
                 if par._in_domain(value) else []
         with mpmath.workdps(dps):
             return SolveResult(unknown, +value, direction, solution is not None,
-                               tuple(+b for b in bracket), solution, +L, hyps)
+                               tuple(+b for b in bracket), solution, +L, hyps, certified)
+
+    def _certify_solution(self, params, fixed, unknown, par, lip, L, value, direction,
+                          bracket, dps) -> tuple:
+        """Prove in balls that ``value`` is admissible and (up to the bracket) extreme.
+
+        An integer answer whose admissibility the balls cannot prove is moved
+        one step further into the admissible side (at most a few times); a
+        real answer is left as is and reported uncertified.
+        """
+        from ._verified import arb_eval, arb_of_input, arb_of_mpf, arb_precision
+        bits = int((dps + GUARD_DIGITS) * 3.33) + 16
+        step = 1 if direction == "min" else -1
+        try:
+            with arb_precision(bits):
+                full = self._complete({**params, unknown: _placeholder(par)})
+                env = {self.symbols[k]: arb_of_input(full[k], fixed[k]) for k in fixed}
+                lip_ball = arb_of_input(lip, L)
+
+                def above(v):   # proven bound(v) > lip
+                    return bool(arb_eval(self.expr, {**env, par.symbol: arb_of_mpf(v)}) > lip_ball)
+
+                def admissible(v):   # proven bound(v) <= lip
+                    return bool(arb_eval(self.expr, {**env, par.symbol: arb_of_mpf(v)}) <= lip_ball)
+
+                if par.integer:
+                    for _ in range(4):
+                        if admissible(value):
+                            break
+                        value += step
+                    else:
+                        return value, False
+                    past = value - step
+                    return value, (not par._in_domain(past)) or above(past)
+                other = bracket[0] if value == bracket[1] else bracket[1]
+                return value, admissible(value) and (value == other or above(other))
+        except (NotImplementedError, FloatingPointError, ValueError, TypeError, KeyError):
+            return value, False
 
     def _direction(self, par: Parameter, subs: dict) -> str:
         """``'min'`` if the bound decreases in ``par`` at these values, ``'max'`` if it increases.

@@ -59,3 +59,28 @@ def test_decimal_strings_are_enclosed_exactly():
         near = t._mp_fn(*(mpmath.mpf(float(params[p.name])) if p.name in ("eps", "delta")
                           else mpmath.mpf(params.get(p.name, p.default)) for p in t.parameters))
         assert not (v.enclosure[0] <= near <= v.enclosure[1])
+
+
+@pytest.mark.parametrize("unknown, lip, params", [
+    ("p", 1, dict(n=10**12, d=100, eps=0.1, delta=0.01, W=10, J=100)),
+    ("n", 1, dict(p=10**6, d=100, eps=0.1, delta=0.01, W=10, J=100)),
+    ("d", "0.7", dict(p=10**6, n=10**12, eps="0.1", delta=0.01, W=10, J=100)),
+    ("eps", 1, dict(p=10**6, n=10**12, d=100, delta=0.01, W=10, J=100)),
+])
+def test_solve_is_certified_and_extreme(unknown, lip, params):
+    t = bounds.get("universal_law")
+    r = t.solve(unknown, lip=lip, **params)
+    assert r.certified
+    step = 1 if r.direction == "min" else -1
+    with mpmath.workdps(80):
+        L = mpmath.mpf(lip)
+
+        def bound(v):
+            full = {**params, unknown: v}
+            return t._mp_fn(*(mpmath.mpf(full.get(p.name, p.default)) for p in t.parameters))
+
+        assert bound(r.value) <= L
+        past = r.value - step if t.parameter(unknown).integer else (
+            r.bracket[0] if r.value == r.bracket[1] else r.bracket[1])
+        if past != r.value:
+            assert bound(past) > L
