@@ -122,7 +122,7 @@ def _cmd_table(args, extra) -> str:
     rows = []
     for combo in itertools.product(*(grids[k] for k in names)):
         v = t.lower_bound(precision=args.precision, check=False, **fixed, **dict(zip(names, combo)))
-        note = "" if v.within_hypotheses else "outside: " + ", ".join(h.name for h in v.failed)
+        note = "hold" if v.within_hypotheses else "outside: " + ", ".join(h.name for h in v.failed)
         rows.append(list(combo) + [_fmt(v, args.precision), note])
     head = names + ["bound", "hypotheses"]
     if args.format == "csv":
