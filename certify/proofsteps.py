@@ -295,6 +295,31 @@ def _guarded(fn: Callable) -> Callable:
     return wrapper
 
 
+def _prove_half_delta_term(name, rec, exponent, delta, L, *, seed, what) -> ProofStepResult:
+    """``2 exp(exponent) = delta/2`` at ``L``, the record's bound: a solved form's second term.
+
+    Both Theorem 2 and Theorem 3 are solved for ``L`` by making this term exactly
+    ``delta/2``; the log form ``exponent - log(delta/4)`` avoids ``exp`` overflow.
+    """
+    return _prove_identity(
+        name, rec, 2 * sympy.exp(exponent), delta / 2,
+        log_form=exponent - sympy.log(delta / 4), seed=seed, what=what,
+        extra={"bound": L, "exponent": exponent})
+
+
+def _prove_mixture_term(name, rec, *, power: int, seed: int) -> ProofStepResult:
+    """The record's sample-size hypothesis <=> ``4K exp(-n eps^2/(8^power K)) <= delta/2``.
+
+    The mixture term of [BS21] Theorems 2 and 3 differs only in the power of 8.
+    """
+    n, eps, delta, K = _symbols(rec, "n", "eps", "delta", "K")
+    hyp = _find_hypothesis(rec, ("n", "eps", "delta", "K"))
+    log_term = sympy.log(4 * K) - n * eps**2 / (8**power * K)
+    return _prove_equivalence(
+        name, rec, hyp, log_term, sympy.log(delta / 2), seed=seed,
+        solve_for="n", what=f"4K exp(-n eps^2/(8^{power} K)) <= delta/2")
+
+
 @_guarded
 def universal_law_net_term(record=None) -> ProofStepResult:
     """[BS21, Thm 3] The net term of Theorem 2 (``eps/2``, ``2L``) is exactly ``delta/2`` at the bound.
@@ -307,24 +332,16 @@ def universal_law_net_term(record=None) -> ProofStepResult:
     n, d, p, eps, delta, c, W, J = _symbols(rec, "n", "d", "p", "eps", "delta", "c", "W", "J")
     L = _bound(rec)
     exponent = p * sympy.log(60 * W * J / eps) - eps**2 * n * d / (8**6 * c * L**2)
-    term = 2 * sympy.exp(exponent)
-    return _prove_identity(
-        "universal_law/net_term", rec, term, delta / 2,
-        log_form=exponent - sympy.log(delta / 4), seed=1,
-        what="2 exp(p log(60WJ/eps) - eps^2 n d/(8^6 c L^2)) = delta/2 at L = record bound",
-        extra={"bound": L, "exponent": exponent})
+    return _prove_half_delta_term(
+        "universal_law/net_term", rec, exponent, delta, L, seed=1,
+        what="2 exp(p log(60WJ/eps) - eps^2 n d/(8^6 c L^2)) = delta/2 at L = record bound")
 
 
 @_guarded
 def universal_law_sample_size(record=None) -> ProofStepResult:
     """[BS21, Thm 3] The sample-size hypothesis <=> ``4K exp(-n eps^2/(8^4 K)) <= delta/2``."""
-    rec = _record(record, "universal_law")
-    n, eps, delta, K = _symbols(rec, "n", "eps", "delta", "K")
-    hyp = _find_hypothesis(rec, ("n", "eps", "delta", "K"))
-    log_term = sympy.log(4 * K) - n * eps**2 / (8**4 * K)
-    return _prove_equivalence(
-        "universal_law/sample_size", rec, hyp, log_term, sympy.log(delta / 2), seed=2,
-        solve_for="n", what="4K exp(-n eps^2/(8^4 K)) <= delta/2")
+    return _prove_mixture_term("universal_law/sample_size", _record(record, "universal_law"),
+                               power=4, seed=2)
 
 
 def _class_size_term(rec):
@@ -351,23 +368,16 @@ def finite_class_solved_form(record=None) -> ProofStepResult:
     logF = _class_size_term(rec)
     L = _bound(rec)
     exponent = logF - eps**2 * n * d / (8**4 * c * L**2)
-    return _prove_identity(
-        "finite_class/solved_form", rec, 2 * sympy.exp(exponent), delta / 2,
-        log_form=exponent - sympy.log(delta / 4), seed=3,
-        what="2 exp(log|F| - eps^2 n d/(8^4 c L^2)) = delta/2 at L = record bound",
-        extra={"bound": L, "exponent": exponent})
+    return _prove_half_delta_term(
+        "finite_class/solved_form", rec, exponent, delta, L, seed=3,
+        what="2 exp(log|F| - eps^2 n d/(8^4 c L^2)) = delta/2 at L = record bound")
 
 
 @_guarded
 def finite_class_validity(record=None) -> ProofStepResult:
     """[BS21, Thm 2] The validity condition <=> ``4K exp(-n eps^2/(8^3 K)) <= delta/2``."""
-    rec = _record(record, "finite_class")
-    n, eps, delta, K = _symbols(rec, "n", "eps", "delta", "K")
-    hyp = _find_hypothesis(rec, ("n", "eps", "delta", "K"))
-    log_term = sympy.log(4 * K) - n * eps**2 / (8**3 * K)
-    return _prove_equivalence(
-        "finite_class/validity", rec, hyp, log_term, sympy.log(delta / 2), seed=4,
-        solve_for="n", what="4K exp(-n eps^2/(8^3 K)) <= delta/2")
+    return _prove_mixture_term("finite_class/validity", _record(record, "finite_class"),
+                               power=3, seed=4)
 
 
 def _find_record(candidates: tuple[str, ...]):
