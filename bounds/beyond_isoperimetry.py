@@ -25,7 +25,7 @@ from sympy import log, sqrt
 from .params import integer, positive, probability
 from .theorem import Citation, Hypothesis, Status, Theorem
 from .universal import (BS21, C_ISO, D_IN, DELTA, EPS, J_LIP, K_MIX, N, P, W_DIAM,
-                        _mixture_hypothesis, _net_hypothesis, _universal_expr)
+                        _theorem3_hypotheses)
 
 __all__ = ["WHZ23", "ENTRIES"]
 
@@ -55,7 +55,7 @@ BOUNDED_SUPPORT = Theorem(
     failure_level=sympy.Symbol("delta", positive=True),
     parameters=(N, P, D_SUPP, EPS, DELTA, W_DIAM, J_LIP, K_MIX),
     expr=_BOUNDED_EXPR,
-    hypothesis_list=(_mixture_hypothesis(4), _net_hypothesis(60 * W * J)),
+    hypothesis_list=_theorem3_hypotheses(W, J),
     assumptions=(
         "mu is a mixture of K probability measures on R^d, each supported in a set of "
         "diameter <= D (then each is (d D^2/4)-isoperimetric, by Hoeffding's lemma)",

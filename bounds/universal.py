@@ -96,16 +96,42 @@ def _net_hypothesis(product, log_form: bool = False) -> Hypothesis:
     return Hypothesis("net_nonempty", desc, eps, product)
 
 
+def _theorem3_hypotheses(W_expr, J_expr, log_form: bool = False) -> tuple[Hypothesis, ...]:
+    """Theorem 3's hypotheses at the class quantities ``W_expr``, ``J_expr``.
+
+    The net hypothesis must use the same ``60 W J`` as the bound's logarithm, so every record
+    that applies Theorem 3 takes both from here.
+    """
+    return (_mixture_hypothesis(4), _net_hypothesis(60 * W_expr * J_expr, log_form=log_form))
+
+
+def _theorem3_record(*, id: str, title: str, theorem: str, parameters: tuple[Parameter, ...],
+                     W_expr, J_expr, log_form: bool = False,
+                     extra_hypotheses: tuple[Hypothesis, ...] = (), **fields) -> Theorem:
+    """A stated [BS21] record: Theorem 3 with the class quantities ``W_expr``, ``J_expr``.
+
+    ``fields`` (assumptions, conclusion, notes) are passed to :class:`Theorem` unchanged.
+    """
+    return Theorem(
+        id=id,
+        title=title,
+        citation=dataclasses.replace(BS21, theorem=theorem),
+        status=Status.STATED,
+        failure_level=sympy.Symbol("delta", positive=True),
+        parameters=parameters,
+        expr=_universal_expr(c, d, p, W_expr, J_expr),
+        hypothesis_list=_theorem3_hypotheses(W_expr, J_expr, log_form) + tuple(extra_hypotheses),
+        **fields)
+
+
 # -- Theorem 3 ----------------------------------------------------------------
-UNIVERSAL_LAW = Theorem(
+UNIVERSAL_LAW = _theorem3_record(
     id="universal_law",
     title="Universal law of robustness (smoothly parametrized classes)",
-    citation=dataclasses.replace(BS21, theorem="Theorem 3"),
-    status=Status.STATED,
-    failure_level=sympy.Symbol("delta", positive=True),
+    theorem="Theorem 3",
     parameters=(N, D_IN, P, EPS, DELTA, C_ISO, W_DIAM, J_LIP, K_MIX),
-    expr=_universal_expr(c, d, p, W, J),
-    hypothesis_list=(_mixture_hypothesis(4), _net_hypothesis(60 * W * J)),
+    W_expr=W,
+    J_expr=J,
     assumptions=(
         _MIXTURE,
         _NOISE,
@@ -230,6 +256,8 @@ _NET_ASSUMPTIONS = (
 J_DEEP = R * (Wb * Q * p) ** Dep
 #: The diameter of [-W, W]^p.
 DIAM_DEEP = 2 * Wb * sqrt(p)
+#: Theorem 3's J on the subclass B(w) <= Bbar [BS21, Section 3]: Bbar Q R sqrt(p).
+J_BBAR = Bbar * Q * R * sqrt(p)
 
 _J_DOMINATES = Hypothesis(
     "J_dominates_lemma",
@@ -237,16 +265,15 @@ _J_DOMINATES = Hypothesis(
     "(toolkit-added: for D = 1, Q > 1 the simplified J is too small)",
     0, (Dep / 2 - 1) * log(Q) + (Dep - 1) / 2 * log(p))
 
-DEEP_NETWORKS = Theorem(
+DEEP_NETWORKS = _theorem3_record(
     id="deep_networks",
     title="Universal law for deep networks with bounded, shared weights",
-    citation=dataclasses.replace(BS21, theorem="Section 3 (Lemma 3.1 and Theorem 3)"),
-    status=Status.STATED,
-    failure_level=sympy.Symbol("delta", positive=True),
+    theorem="Section 3 (Lemma 3.1 and Theorem 3)",
     parameters=(N, D_IN, P, DEPTH, W_BOUND, R_IN, EPS, DELTA, C_ISO, Q_SHARE, K_MIX),
-    expr=_universal_expr(c, d, p, DIAM_DEEP, J_DEEP),
-    hypothesis_list=(_mixture_hypothesis(4), _net_hypothesis(60 * DIAM_DEEP * J_DEEP, log_form=True),
-                     _J_DOMINATES),
+    W_expr=DIAM_DEEP,
+    J_expr=J_DEEP,
+    log_form=True,
+    extra_hypotheses=(_J_DOMINATES,),
     assumptions=_NET_ASSUMPTIONS,
     conclusion=("with probability at least 1 - delta, every network of the class with "
                 "empirical MSE <= sigma^2 - eps has Lip(f) >= the bound (Theorem 3 with "
@@ -255,16 +282,14 @@ DEEP_NETWORKS = Theorem(
            "Logs are expanded so that (WQp)^D never overflows."),
 )
 
-DEEP_NETWORKS_BBAR = Theorem(
+DEEP_NETWORKS_BBAR = _theorem3_record(
     id="deep_networks_bbar",
     title="Universal law for deep networks, subclass with B(w) <= Bbar",
-    citation=dataclasses.replace(BS21, theorem="Section 3 (Lemma 3.1 and Theorem 3)"),
-    status=Status.STATED,
-    failure_level=sympy.Symbol("delta", positive=True),
+    theorem="Section 3 (Lemma 3.1 and Theorem 3)",
     parameters=(N, D_IN, P, BBAR, W_BOUND, R_IN, EPS, DELTA, C_ISO, Q_SHARE, K_MIX),
-    expr=_universal_expr(c, d, p, DIAM_DEEP, Bbar * Q * R * sqrt(p)),
-    hypothesis_list=(_mixture_hypothesis(4),
-                     _net_hypothesis(60 * DIAM_DEEP * Bbar * Q * R * sqrt(p), log_form=True)),
+    W_expr=DIAM_DEEP,
+    J_expr=J_BBAR,
+    log_form=True,
     assumptions=_NET_ASSUMPTIONS + (
         "the class is restricted to weights with B(w) <= Bbar, "
         "B(w) = max_i prod_{j != i} ||W_j||_op",),
