@@ -16,6 +16,7 @@ in :attr:`Theorem.assumptions` and reported, never silently dropped.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import warnings
@@ -80,7 +81,11 @@ class HypothesisResult:
     """Outcome of one hypothesis at given parameters.
 
     ``lhs`` and ``rhs`` are the computed sides (mpmath numbers), so a failed
-    check says by how much it fails.
+    check says by how much it fails. ``decided_by`` says how the verdict was
+    reached: ``"balls"`` (proved in python-flint ball arithmetic from the
+    parameters as given), ``"undecided"`` (the balls could not separate the
+    sides even at high precision: counted as failing, the safe side), or
+    ``"mpmath"`` (a side has no ball-arithmetic rule).
     """
 
     name: str
@@ -89,6 +94,7 @@ class HypothesisResult:
     rhs: object
     relation: str
     description: str
+    decided_by: str = "mpmath"
 
     def __bool__(self):
         return bool(self.holds)
@@ -146,6 +152,34 @@ class Hypothesis:
         lhs, rhs = flhs(*args), frhs(*args)
         holds = bool(lhs < rhs) if self.strict else bool(lhs <= rhs)
         return HypothesisResult(self.name, holds, lhs, rhs, self.relation, self.description)
+
+    def decide(self, balls_at: Callable[[int], dict], bits: int) -> bool | None:
+        """Decide the hypothesis in ball arithmetic, raising the precision as needed.
+
+        ``balls_at(bits)`` returns ``{symbol: flint.arb}``. Returns True
+        (proved to hold), False (proved to fail) or None (undecided at 4096
+        bits, or a side without a ball-arithmetic rule).
+        """
+        from ._verified import arb_eval, arb_precision
+        while bits <= 4096:
+            try:
+                with arb_precision(bits):
+                    env = balls_at(bits)
+                    lhs, rhs = arb_eval(self.lhs, env), arb_eval(self.rhs, env)
+                    if self.strict:
+                        if lhs < rhs:
+                            return True
+                        if lhs >= rhs:
+                            return False
+                    else:
+                        if lhs <= rhs:
+                            return True
+                        if lhs > rhs:
+                            return False
+            except (NotImplementedError, FloatingPointError, ValueError, TypeError, KeyError):
+                return None
+            bits *= 4
+        return None
 
     def check_array(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         """Vectorized check: a boolean array (True where the hypothesis holds).
@@ -441,7 +475,32 @@ class Theorem:
         """
         with mpmath.workdps(max(mpmath.mp.dps, 15) + GUARD_DIGITS):
             values = self.validate(**params)
-            return [h.check(values) for h in self.hypothesis_list]
+            return self._check_hypotheses(params, values)
+
+    def _check_hypotheses(self, params, values) -> list[HypothesisResult]:
+        """Each hypothesis decided in balls when possible (mpmath gives the reported sides).
+
+        A hypothesis the balls cannot decide counts as failing: a bound is
+        never reported as valid on the strength of rounding noise.
+        """
+        from ._verified import arb_of_input
+        full = self._complete(params)
+
+        def balls_at(bits):
+            return {p.symbol: arb_of_input(full[p.name], values[p.name]) for p in self.parameters}
+
+        bits = int(mpmath.mp.dps * 3.33) + 16
+        out = []
+        for h in self.hypothesis_list:
+            r = h.check(values)
+            verdict = h.decide(balls_at, bits)
+            if verdict is None and any(isinstance(a, sympy.Function) and not hasattr(a, "_arb_")
+                                       for a in (h.lhs - h.rhs).atoms(sympy.Function)):
+                out.append(r)       # no ball rule for some function: mpmath's verdict stands
+                continue
+            out.append(dataclasses.replace(r, holds=bool(verdict),
+                                           decided_by="balls" if verdict is not None else "undecided"))
+        return out
 
     @cached_property
     def _mp_fn(self) -> Callable:
@@ -473,7 +532,7 @@ class Theorem:
             raise ParameterError("precision", precision, "integers >= 1")
         with mpmath.workdps(dps + GUARD_DIGITS):
             values = self.validate(**params)
-            results = [h.check(values) for h in self.hypothesis_list]
+            results = self._check_hypotheses(params, values)
             failed = [r for r in results if not r.holds]
             if failed and check:
                 raise HypothesisError(self.id, failed)

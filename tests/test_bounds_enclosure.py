@@ -84,3 +84,17 @@ def test_solve_is_certified_and_extreme(unknown, lip, params):
             r.bracket[0] if r.value == r.bracket[1] else r.bracket[1])
         if past != r.value:
             assert bound(past) > L
+
+
+@pytest.mark.parametrize("offset, holds", [("7", True), ("5", False)])
+def test_hypothesis_within_1e_minus_43_of_its_boundary_is_decided_in_balls(offset, holds):
+    # net_nonempty: eps <= 60 W J. With W = 1/2 and J = 1/60 -/+ 1e-44 (written as a decimal),
+    # 60 W J = 1/2 +/- 3e-43: a 25-digit evaluation cannot tell, the balls (raising precision) can.
+    t = bounds.get("universal_law")
+    J = "0.0166666666666666666666666666666666666666666" + offset   # 1/60 + 3.3e-45 or - 1.7e-44
+    params = dict(n=10**12, d=100, p=10**6, eps=0.5, delta=0.01, W=0.5, J=J)
+    res = {h.name: h for h in t.hypotheses(**params)}
+    assert res["net_nonempty"].decided_by == "balls"
+    assert res["net_nonempty"].holds is holds
+    with mpmath.workdps(100):   # independent decision in exact decimal arithmetic
+        assert (mpmath.mpf("0.5") <= 60 * mpmath.mpf("0.5") * mpmath.mpf(J)) is holds
