@@ -675,7 +675,7 @@ class Theorem:
                     value -= 1
             value, certified = self._certify_solution(params, fixed, unknown, par, lip, L,
                                                       value, direction, bracket, dps)
-            hyps = [h.check({**fixed, unknown: value}) for h in self.hypothesis_list] \
+            hyps = self._check_hypotheses({**params, unknown: value}, {**fixed, unknown: value}) \
                 if par._in_domain(value) else []
         with mpmath.workdps(dps):
             return SolveResult(unknown, +value, direction, solution is not None,
