@@ -6,9 +6,10 @@ inputs and outputs is ``sup_{x in D} ||J||_{p->p}`` over all Clarke generalized 
 ``>=``).  For vector outputs this is the induced operator norm; convexity of the box is what
 makes the mean value argument work.
 
-Upper bound on a sub-box ``B``: :meth:`Network.jacobian_interval` encloses every Clarke Jacobian
-over ``B`` in an interval matrix (interval bound propagation of the pre-activations, activation
-derivative ranges, products chained from the output side), and
+Upper bound on a sub-box ``B``: :func:`jacobian_enclosure` encloses every Clarke Jacobian over
+``B`` in an interval matrix (pre-activation enclosures by linear relaxation, see
+:func:`symbolic_preactivations`, intersected with interval bound propagation; activation
+derivative ranges; products chained from the output side), and
 :func:`certify.interval.opnorm_upper` bounds ``sup ||M||_{p->p}`` over that interval matrix
 (l1/linf: column/row sums of magnitudes; l2: the least of ``sqrt(||.||_1 ||.||_inf)``, a
 Collatz-Wielandt bound and ``||mid||_2 + ||rad||_2``).  All of it is outward rounded.
@@ -35,16 +36,151 @@ import time
 import numpy as np
 
 from .certificate import make_certificate, register_verifier
-from .interval import Interval, opnorm_upper
+from .interval import (Interval, midrad, midrad_affine_box, midrad_affine_combine,
+                       midrad_scale_rows, opnorm_upper)
 from .lower import _es_ascent, _fd_ascent, batch_jacobian_norms, best_witness, lower_bound
 
-__all__ = ["interval_lipschitz", "box_bound", "verify_interval"]
+__all__ = ["interval_lipschitz", "box_bound", "verify_interval", "symbolic_preactivations",
+           "jacobian_enclosure",
+           "activation_relaxation"]
 
 
-def box_bound(net, lo, hi, norm) -> float:
+# activations that are convex on (-inf, 0] and concave on [0, inf)
+_SIGMOIDAL = ("tanh", "sigmoid")
+
+
+def _convex(act) -> bool:
+    if act.piecewise_linear:
+        return bool(np.all(np.diff(act.slopes) >= 0))
+    return act.name == "softplus" or (act.name == "poly" and act.param % 2 == 0)
+
+
+def _chord(act, zl, zu, fl, fu, upper: bool):
+    """A line through (outward-rounded) endpoint values: above ``act`` at both ends if ``upper``."""
+    width = zu.hi - zl.lo
+    ok = width > 0
+    ends = (fl.hi, fu.hi) if upper else (fl.lo, fu.lo)
+    with np.errstate(all="ignore"):
+        a = np.where(ok, (ends[1] - ends[0]) / np.where(ok, width, 1.0), 0.0)
+    a = np.where(np.isfinite(a), a, 0.0)
+    t1, t2 = fl - zl * a, fu - zu * a
+    b = np.maximum(t1.hi, t2.hi) if upper else np.minimum(t1.lo, t2.lo)
+    return a, b
+
+
+def activation_relaxation(act, z: Interval):
+    """Affine bounds ``aL z + bL <= act(z) <= aU z + bU`` for every ``z`` in ``Z`` (per neuron).
+
+    Candidates, all rigorous (intercepts outward rounded, slopes exact floats):
+
+    * the mean value theorem anchored at either end (Lebourg's for the Clarke derivative of a
+      piecewise-linear activation): with ``act'`` in ``[d_lo, d_hi]`` on ``Z = [l, u]``,
+      ``act(l) + d_lo (z - l) <= act(z) <= act(l) + d_hi (z - l)`` and
+      ``act(u) + d_hi (z - u) <= act(z) <= act(u) + d_lo (z - u)``; a neuron whose derivative is a
+      point (a stable piece) is thereby exact;
+    * the constants ``min``/``max`` of ``act`` over ``Z`` (plain interval propagation);
+    * the chord above a convex function (relu, leaky relu, abs, softplus, even powers; tanh and
+      sigmoid when ``u <= 0``) and below a concave one (tanh and sigmoid when ``l >= 0``): a line
+      above (below) the function at both ends of the interval is above (below) it in between.
+
+    Each side keeps the candidate that is best at the midpoint of ``Z`` (a heuristic: soundness
+    does not depend on the choice).
+
+    Returns
+    -------
+    aL, bL, aU, bU : numpy.ndarray
+    """
+    d = act.derivative_interval(z)
+    zl, zu = Interval(z.lo), Interval(z.hi)
+    fl, fu = act.interval(zl), act.interval(zu)
+    img = act.interval(z)
+    lower = [(d.lo, (fl - zl * d.lo).lo), (d.hi, (fu - zu * d.hi).lo),
+             (np.zeros_like(z.lo), img.lo)]
+    upper = [(d.hi, (fl - zl * d.hi).hi), (d.lo, (fu - zu * d.lo).hi),
+             (np.zeros_like(z.lo), img.hi)]
+    sig = act.name in _SIGMOIDAL
+    if _convex(act) or sig:
+        a, b = _chord(act, zl, zu, fl, fu, upper=True)
+        keep = np.full(z.shape, True) if not sig else z.hi <= 0
+        upper.append((np.where(keep, a, 0.0), np.where(keep, b, img.hi)))
+    if sig:
+        a, b = _chord(act, zl, zu, fl, fu, upper=False)
+        keep = z.lo >= 0
+        lower.append((np.where(keep, a, 0.0), np.where(keep, b, img.lo)))
+    zm = midrad(z.lo, z.hi)[0]
+    return (*_best(lower, zm, -1.0), *_best(upper, zm, 1.0))
+
+
+def _best(cands, zm, sign):
+    """The finite candidate line with the least ``sign * (a zm + b)`` per neuron."""
+    a = np.zeros_like(zm)
+    b = np.full_like(zm, sign * np.inf)
+    score = np.full_like(zm, np.inf)
+    with np.errstate(all="ignore"):
+        for ca, cb in cands:
+            ok = np.isfinite(ca) & np.isfinite(cb)
+            sc = np.where(ok, sign * (ca * zm + cb), np.inf)
+            better = ok & (sc < score)
+            a, b, score = np.where(better, ca, a), np.where(better, cb, b), np.where(better, sc, score)
+    return a, b
+
+
+def symbolic_preactivations(net, lo, hi) -> list[Interval]:
+    """Rigorous enclosures of the hidden pre-activations over ``[lo, hi]`` by linear relaxation.
+
+    Symbolic interval propagation (as in :mod:`certify.exact`): every hidden pre-activation is
+    kept between two affine functions of ``x`` with rigorous radii
+    (:func:`certify.interval.midrad_scale_rows`, :func:`certify.interval.midrad_affine_combine`),
+    each activation replaced by the affine bounds of :func:`activation_relaxation`; the functions
+    are evaluated over the box (:func:`certify.interval.midrad_affine_box`) and intersected with
+    plain interval propagation of the previous layer's (already intersected) enclosure and with
+    the enclosure of :meth:`Network.interval_forward` (interval products in midpoint-radius form
+    are inclusion monotone only up to rounding, so that last intersection is what makes each
+    enclosure inside the plain one).
+    """
+    box = Interval(lo, hi)
+    xm, xr = midrad(lo, hi)
+    W, bias = net.weights, net.biases
+    plain = net.interval_forward(box)
+    z = plain[0]
+    lo_f = hi_f = (W[0], None, bias[0], None)  # z_0 is exactly affine in x
+    pre = [z]
+    for l in range(net.hidden_layers - 1):
+        act = net.activations[l]
+        aL, bL, aU, bU = activation_relaxation(act, z)
+        HL = midrad_scale_rows(aL, bL, 0.0, lo_f, hi_f)
+        HU = midrad_scale_rows(aU, bU, 0.0, hi_f, lo_f)
+        Wp, Wn = np.maximum(W[l + 1], 0.0), np.minimum(W[l + 1], 0.0)
+        lo_f = midrad_affine_combine(Wp, HL, Wn, HU, bias[l + 1])
+        hi_f = midrad_affine_combine(Wp, HU, Wn, HL, bias[l + 1])
+        ibp = W[l + 1] @ act.interval(z) + bias[l + 1]
+        with np.errstate(all="ignore"):  # fmax / fmin drop a NaN from an overflowed relaxation
+            zlo = np.fmax(np.maximum(ibp.lo, plain[l + 1].lo), midrad_affine_box(*lo_f, xm, xr)[0])
+            zhi = np.fmin(np.minimum(ibp.hi, plain[l + 1].hi), midrad_affine_box(*hi_f, xm, xr)[1])
+        z = Interval(zlo, zhi)
+        pre.append(z)
+    return pre
+
+
+def jacobian_enclosure(net, lo, hi, symbolic: bool = True) -> Interval:
+    """Interval matrix containing every Clarke Jacobian of ``net`` over ``[lo, hi]``.
+
+    ``symbolic=False`` is :meth:`Network.jacobian_interval` (plain interval propagation);
+    ``symbolic=True`` takes the pre-activation enclosures of :func:`symbolic_preactivations`.
+    """
+    if not symbolic or net.hidden_layers < 2:  # one hidden layer: both are the same enclosure
+        return net.jacobian_interval(Interval(lo, hi))
+    pre = symbolic_preactivations(net, lo, hi)
+    jac = Interval(net.weights[-1], net.weights[-1])
+    for i in range(net.hidden_layers - 1, -1, -1):  # the chain rule of Network.jacobian_interval
+        slopes = net.activations[i].derivative_interval(pre[i])
+        jac = (jac * slopes[None, :]) @ net.weights[i]
+    return jac
+
+
+def box_bound(net, lo, hi, norm, symbolic: bool = True) -> float:
     """Rigorous upper bound on ``sup_{x in [lo, hi]} ||J_f(x)||_{p->p}`` (Clarke Jacobians)."""
-    J = net.jacobian_interval(Interval(lo, hi))
-    return float(opnorm_upper(J, norm))
+    return float(opnorm_upper(jacobian_enclosure(net, lo, hi, symbolic), norm))
 
 
 def _split_coordinate(lo, hi, smear_weights):
@@ -85,7 +221,7 @@ def _fallback_global(net, norm, tol, time_limit, **options):
 
 def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=None,
                        lower_options=None, ascent_every: int = 200, seed: int = 0,
-                       atol: float = 1e-100, **options):
+                       atol: float = 1e-100, symbolic: bool = True, **options):
     """Interval branch and bound for the Lipschitz constant on a box.
 
     Parameters
@@ -108,12 +244,15 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
     atol : float
         Absolute gap at which to stop as well: the interval layer's a priori underflow terms make
         the bound of a region with zero Jacobian about 1e-154 rather than 0.
+    symbolic : bool
+        Pre-activation enclosures by linear relaxation (:func:`symbolic_preactivations`, default)
+        or by plain interval propagation (``False``).
 
     Returns
     -------
     Certificate
         ``details``: ``nodes`` (boxes bounded), ``leaves`` (open boxes at the end), ``splits``
-        (the split tree), ``max_depth``.
+        (the split tree), ``max_depth``, ``symbolic``.
     """
     if domain is None:
         return _fallback_global(net, norm, tol, time_limit, **options)
@@ -131,7 +270,7 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
 
     splits: dict[int, tuple[int, float]] = {}  # node id -> (coordinate, split point)
     nodes = 1
-    ub0 = box_bound(net, lo0, hi0, norm)
+    ub0 = box_bound(net, lo0, hi0, norm, symbolic)
     heap = [(-ub0, 0, 0, lo0, hi0)]  # (-bound, node id, depth, lo, hi)
     next_id = 1
     status = "running"
@@ -158,7 +297,7 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
         splits[nid] = (k, m)
         centres = np.vstack([(l1 + h1) / 2, (l2 + h2) / 2])
         for (cl, ch) in ((l1, h1), (l2, h2)):
-            b = min(box_bound(net, cl, ch, norm), -negb)  # a child never needs more than its parent
+            b = min(box_bound(net, cl, ch, norm, symbolic), -negb)  # a child never needs more than its parent
             nodes += 1
             heapq.heappush(heap, (-b, next_id, depth + 1, cl, ch))
             next_id += 1
@@ -182,12 +321,12 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
 
     upper = -heap[0][0]
     details = {"nodes": nodes, "leaves": len(heap), "max_depth": max_depth, "splits": splits,
-               "domain_box": (lo0, hi0)}
+               "domain_box": (lo0, hi0), "symbolic": bool(symbolic)}
     return make_certificate(net, norm, domain, "interval", upper, witness, tol=tol,
                             status=status, elapsed=time.perf_counter() - t0, details=details)
 
 
-def _leaf_bounds(net, norm, domain, splits):
+def _leaf_bounds(net, norm, domain, splits, symbolic):
     """Replay a split tree; return the leaf boxes with their bounds (min over the path to the root).
 
     ``splits`` maps a node id to its (coordinate, split point), in the order the splits were made
@@ -195,7 +334,7 @@ def _leaf_bounds(net, norm, domain, splits):
     :func:`interval_lipschitz`.
     """
     lo0, hi0 = (np.array(domain[0], dtype=float), np.array(domain[1], dtype=float))
-    boxes = {0: (lo0, hi0, box_bound(net, lo0, hi0, norm))}
+    boxes = {0: (lo0, hi0, box_bound(net, lo0, hi0, norm, symbolic))}
     next_id = 1
     for nid, (k, m) in splits.items():
         lo, hi, b = boxes.pop(nid)
@@ -206,7 +345,7 @@ def _leaf_bounds(net, norm, domain, splits):
         lo2 = lo.copy()
         lo2[k] = m
         for cl, ch in ((lo, hi1), (lo2, hi)):
-            boxes[next_id] = (cl, ch, min(b, box_bound(net, cl, ch, norm)))
+            boxes[next_id] = (cl, ch, min(b, box_bound(net, cl, ch, norm, symbolic)))
             next_id += 1
     return boxes
 
@@ -222,7 +361,9 @@ def verify_interval(cert) -> tuple[bool, str]:
     if splits is None or cert.domain is None:
         return False, "no split tree stored"
     try:
-        leaves = _leaf_bounds(cert.network, cert.norm, cert.domain, splits)
+        # certificates from before the linear relaxation carry no flag: plain interval propagation
+        leaves = _leaf_bounds(cert.network, cert.norm, cert.domain, splits,
+                              bool(cert.details.get("symbolic", False)))
     except (KeyError, ValueError) as exc:
         return False, f"split tree is inconsistent: {exc}"
     worst = max(b for _, _, b in leaves.values())

@@ -45,7 +45,8 @@ from bounds.errors import ParameterError
 
 from .certificate import (Witness, make_certificate, normalize_domain, normalize_norm,
                           register_verifier)
-from .interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box, midrad_matmul,
+from .interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box,
+                       midrad_affine_combine, midrad_matmul, midrad_scale_rows,
                        midrad_mul, opnorm_upper_midrad)
 from .regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, to_fmpq,
                       verify_empty_interior)
@@ -305,34 +306,9 @@ class ExactSearch:
         bp = self.bps[l]
         return bp[np.minimum(pl, len(bp) - 1)] if bp.size else np.zeros_like(pl, dtype=float)
 
-    @staticmethod
-    def _scaled_rows(a, b, rb, pos_f, neg_f):
-        """Affine function ``a_i * f_i(x) + b_i`` with ``f = pos_f`` where ``a >= 0``, else ``neg_f``."""
-        sel = (a >= 0)[:, None]
-        M = np.where(sel, pos_f[0], neg_f[0])
-        Mr = np.where(sel, 0.0 if pos_f[1] is None else pos_f[1], 0.0 if neg_f[1] is None else neg_f[1])
-        c = np.where(a >= 0, pos_f[2], neg_f[2])
-        cr = np.where(a >= 0, 0.0 if pos_f[3] is None else pos_f[3],
-                      0.0 if neg_f[3] is None else neg_f[3])
-        Mn = a[:, None] * M
-        Mrn = inflate_upper(np.abs(a)[:, None] * Mr + np.abs(Mn) * U, 2)
-        cn = a * c + b
-        crn = inflate_upper(np.abs(a) * cr + (np.abs(a * c) + np.abs(cn)) * U + rb, 3)
-        return Mn, Mrn, cn, crn
-
-    @staticmethod
-    def _combine(Wp, F1, Wn, F2, bias):
-        """``Wp @ F1 + Wn @ F2 + bias`` for affine functions ``F = (M, Mr, c, cr)``, with radii."""
-        A1, A1r = midrad_matmul(Wp, None, F1[0], F1[1])
-        A2, A2r = midrad_matmul(Wn, None, F2[0], F2[1])
-        c1, c1r = midrad_matmul(Wp, None, F1[2][:, None], F1[3][:, None])
-        c2, c2r = midrad_matmul(Wn, None, F2[2][:, None], F2[3][:, None])
-        M = A1 + A2
-        Mr = inflate_upper(A1r + A2r + np.abs(M) * U, 2)
-        c = c1[:, 0] + c2[:, 0] + bias
-        cr = inflate_upper(c1r[:, 0] + c2r[:, 0] + 2 * np.abs(c) * U
-                      + (np.abs(c1[:, 0]) + np.abs(c2[:, 0])) * U, 3)
-        return M, Mr, c, cr
+    # shared with the interval branch and bound (certify.interval)
+    _scaled_rows = staticmethod(midrad_scale_rows)
+    _combine = staticmethod(midrad_affine_combine)
 
     def _narrow(self, node, l, zlo, zhi):
         zlo = np.maximum(zlo, node.zlo[l])

@@ -46,6 +46,7 @@ __all__ = [
     "sqrt", "exp", "log", "log1p", "expm1", "tanh",
     "opnorm_upper", "spectral_norm_enclosure", "sym_lambda_max_upper",
     "midrad", "inflate_upper", "midrad_matmul", "midrad_mul", "midrad_affine_box",
+    "midrad_scale_rows", "midrad_affine_combine",
     "sym_lambda_max_upper_batch", "opnorm_upper_midrad",
     "check_floating_point_environment",
 ]
@@ -891,6 +892,47 @@ def midrad_affine_box(M, Mr, c, cr, xm, xr) -> tuple[np.ndarray, np.ndarray]:
     z = z[:, 0] + c
     zr = inflate_upper(zr[:, 0] + np.abs(z) * U + (0.0 if cr is None else cr), 2)
     return np.nextafter(z - zr, -np.inf), np.nextafter(z + zr, np.inf)
+
+
+def midrad_scale_rows(a, b, rb, pos_f, neg_f):
+    """Affine function ``a_i * f_i(x) + b_i`` (with radii) from two affine functions of ``x``.
+
+    ``f = pos_f`` in the rows where ``a >= 0``, else ``neg_f``; an affine function is a tuple
+    ``(M, Mr, c, cr)`` meaning ``M x + c`` with entrywise radii ``Mr``, ``cr`` (``None`` for 0),
+    and ``rb`` is a radius on ``b``.  With ``pos_f`` a lower and ``neg_f`` an upper function of some
+    ``z`` (``lo_f(x) <= z <= hi_f(x)``), the result is a lower function of ``a z + b``; swap them
+    for an upper one.  This is the per-neuron step of symbolic interval (linear relaxation)
+    propagation, shared by :mod:`certify.exact` and :mod:`certify.branch_and_bound`.
+    """
+    sel = (a >= 0)[:, None]
+    M = np.where(sel, pos_f[0], neg_f[0])
+    Mr = np.where(sel, 0.0 if pos_f[1] is None else pos_f[1], 0.0 if neg_f[1] is None else neg_f[1])
+    c = np.where(a >= 0, pos_f[2], neg_f[2])
+    cr = np.where(a >= 0, 0.0 if pos_f[3] is None else pos_f[3],
+                  0.0 if neg_f[3] is None else neg_f[3])
+    Mn = a[:, None] * M
+    Mrn = inflate_upper(np.abs(a)[:, None] * Mr + np.abs(Mn) * U, 2)
+    cn = a * c + b
+    crn = inflate_upper(np.abs(a) * cr + (np.abs(a * c) + np.abs(cn)) * U + rb, 3)
+    return Mn, Mrn, cn, crn
+
+
+def midrad_affine_combine(Wp, F1, Wn, F2, bias):
+    """``Wp @ F1 + Wn @ F2 + bias`` for affine functions ``F = (M, Mr, c, cr)``, with radii.
+
+    With ``Wp = max(W, 0)``, ``Wn = min(W, 0)``, ``F1`` lower and ``F2`` upper functions of the
+    activations, this is a lower function of ``W h + bias`` (swap ``F1``, ``F2`` for an upper one).
+    """
+    A1, A1r = midrad_matmul(Wp, None, F1[0], F1[1])
+    A2, A2r = midrad_matmul(Wn, None, F2[0], F2[1])
+    c1, c1r = midrad_matmul(Wp, None, F1[2][:, None], F1[3][:, None])
+    c2, c2r = midrad_matmul(Wn, None, F2[2][:, None], F2[3][:, None])
+    M = A1 + A2
+    Mr = inflate_upper(A1r + A2r + np.abs(M) * U, 2)
+    c = c1[:, 0] + c2[:, 0] + bias
+    cr = inflate_upper(c1r[:, 0] + c2r[:, 0] + 2 * np.abs(c) * U
+                       + (np.abs(c1[:, 0]) + np.abs(c2[:, 0])) * U, 3)
+    return M, Mr, c, cr
 
 
 # ------------------------------------------------------------------------------- result objects

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import mpmath
+
 from certify import Network, lipschitz
+from certify.activations import get as get_activation
+from certify.branch_and_bound import (activation_relaxation, box_bound, jacobian_enclosure,
+                                      symbolic_preactivations)
+from certify.interval import Interval
 from lipschitz_reference import random_two_layer, sampled_max, two_layer_box_truth
 from tests.scale import examples
 
@@ -89,3 +95,97 @@ def test_lipbab_networks_contain_published_values_short_run(name, p, value):
     net = Network.from_npz(LIPBAB + name + ".npz")
     cert = lipschitz(net, norm=p, domain=(0.0, 0.1), method="interval", time_limit=1)
     assert cert.lower <= value <= cert.upper
+
+
+# ------------------------------------------------------------------ linear relaxation (symbolic bounds)
+
+_MP = {  # independent references, evaluated at 200 bits
+    "relu": lambda z: max(z, 0), "leaky_relu:0.1": lambda z: z if z >= 0 else z * mpmath.mpf(0.1),  # the float slope
+    "abs": abs, "hardtanh": lambda z: min(max(z, -1), 1), "tanh": mpmath.tanh,
+    "sigmoid": lambda z: 1 / (1 + mpmath.exp(-z)), "softplus": lambda z: mpmath.log1p(mpmath.exp(z)),
+    "poly:2": lambda z: z ** 2, "poly:3": lambda z: z ** 3,
+}
+
+
+@settings(derandomize=True, max_examples=examples(40), deadline=None)
+@given(SEEDS, st.sampled_from(sorted(_MP)))
+def test_activation_relaxation_encloses_the_activation(seed, spec):
+    rng = np.random.default_rng(seed)
+    n = 12
+    scale = 10.0 ** rng.uniform(-3, 1, n)
+    a, b = np.sort(rng.standard_normal((2, n)) * scale, axis=0)
+    b[:3] = a[:3]                     # point intervals
+    a[3:5], b[3:5] = 0.0, np.abs(b[3:5]) + 1e-3   # intervals ending at the breakpoint
+    a[5:7], b[5:7] = -np.abs(a[5:7]) - 1e-3, 0.0
+    aL, bL, aU, bU = activation_relaxation(get_activation(spec), Interval(a, b))
+    f = _MP[spec]
+    with mpmath.workprec(200):
+        for i in range(n):
+            for t in [0.0, 1.0, *rng.random(6)]:
+                z = a[i] + t * (b[i] - a[i]) if t not in (0.0, 1.0) else (a[i] if t == 0 else b[i])
+                z = min(max(z, a[i]), b[i])
+                fz = f(mpmath.mpf(z))
+                assert mpmath.mpf(aL[i]) * z + mpmath.mpf(bL[i]) <= fz, (spec, i, z)
+                assert fz <= mpmath.mpf(aU[i]) * z + mpmath.mpf(bU[i]), (spec, i, z)
+
+
+def _random_deep(rng, act):
+    d = int(rng.integers(1, 4))
+    widths = [d] + [int(rng.integers(2, 7)) for _ in range(int(rng.integers(2, 5)))] + [2]
+    Ws = [rng.standard_normal((widths[i + 1], widths[i])) for i in range(len(widths) - 1)]
+    bs = [rng.standard_normal(w) * 0.5 for w in widths[1:]]
+    return Network.from_arrays(Ws, bs, act)
+
+
+@settings(derandomize=True, max_examples=examples(30), deadline=None)
+@given(SEEDS, st.sampled_from(["relu", "leaky_relu:0.1", "abs", "hardtanh", "tanh", "sigmoid",
+                               "softplus"]))
+def test_symbolic_preactivations_contain_samples_and_refine_ibp(seed, act):
+    rng = np.random.default_rng(seed)
+    net = _random_deep(rng, act)
+    lo = rng.uniform(-1, 0, net.input_dim)
+    hi = lo + rng.uniform(0.01, 1.5, net.input_dim)
+    sym = symbolic_preactivations(net, lo, hi)
+    ibp = net.interval_forward(Interval(lo, hi))
+    X = lo + (hi - lo) * rng.random((300, net.input_dim))
+    X[:2] = lo, hi
+    for l, pre in enumerate(net.preactivations(X)[:net.hidden_layers]):
+        assert np.all(ibp[l].lo <= sym[l].lo) and np.all(sym[l].hi <= ibp[l].hi)
+        # float samples: slack for their own rounding only (1e-12 relative to the magnitudes)
+        slack = 1e-12 * (1 + np.abs(pre).max())
+        assert np.all(sym[l].lo <= pre + slack) and np.all(pre - slack <= sym[l].hi), l
+    J = net.jacobian(X)
+    enc = jacobian_enclosure(net, lo, hi)
+    assert np.all(enc.lo <= J + 1e-12) and np.all(J - 1e-12 <= enc.hi)
+
+
+@settings(derandomize=True, max_examples=examples(6), deadline=None)
+@given(SEEDS, NORMS)
+def test_interval_sound_on_deep_relu_boxes_against_exact(seed, p):
+    rng = np.random.default_rng(seed)
+    net = _random_deep(rng, "relu")
+    lo, hi = -float(rng.random()), float(rng.random()) + 0.1
+    truth = lipschitz(net, norm=p, domain=(lo, hi), method="exact", time_limit=5)
+    cert = lipschitz(net, norm=p, domain=(lo, hi), method="interval", node_limit=300)
+    assert truth.lower <= cert.upper
+    assert cert.lower <= truth.upper
+    assert cert.verify().ok
+
+
+def test_symbolic_box_bound_is_tighter_on_deep_lipbab_nets():
+    lo, hi = np.zeros(10), np.full(10, 0.1)
+    for name, factor in [("sdnet_10_20_15_10_3", 0.5), ("sdnet_10_30_30_30_3", 0.5)]:
+        net = Network.from_npz(LIPBAB + name + ".npz")
+        assert box_bound(net, lo, hi, 2, symbolic=True) <= factor * box_bound(net, lo, hi, 2, symbolic=False)
+
+
+def test_verify_replays_with_the_recorded_propagation():
+    rng = np.random.default_rng(5)
+    net = _random_deep(rng, "tanh")
+    for symbolic in (True, False):
+        cert = lipschitz(net, norm=2, domain=(-1, 1), method="interval", node_limit=60,
+                         symbolic=symbolic)
+        assert cert.details["symbolic"] is symbolic and cert.verify().ok
+    # a certificate without the flag (older format) is replayed with plain interval propagation
+    details = {k: v for k, v in cert.details.items() if k != "symbolic"}
+    assert dataclasses.replace(cert, details=details).verify().ok
