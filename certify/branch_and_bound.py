@@ -170,12 +170,8 @@ def jacobian_enclosure(net, lo, hi, symbolic: bool = True) -> Interval:
     """
     if not symbolic or net.hidden_layers < 2:  # one hidden layer: both are the same enclosure
         return net.jacobian_interval(Interval(lo, hi))
-    pre = symbolic_preactivations(net, lo, hi)
-    jac = Interval(net.weights[-1], net.weights[-1])
-    for i in range(net.hidden_layers - 1, -1, -1):  # the chain rule of Network.jacobian_interval
-        slopes = net.activations[i].derivative_interval(pre[i])
-        jac = (jac * slopes[None, :]) @ net.weights[i]
-    return jac
+    box = Interval(lo, hi)
+    return net.jacobian_interval(box, pre=symbolic_preactivations(net, lo, hi))
 
 
 def box_bound(net, lo, hi, norm, symbolic: bool = True) -> float:

@@ -526,14 +526,17 @@ class Network:
                 a = self.activations[i].interval(z)
         return pre
 
-    def jacobian_interval(self, box: Interval) -> Interval:
+    def jacobian_interval(self, box: Interval, pre: list | None = None) -> Interval:
         """Rigorous enclosure, shape ``(m, d)``, of every Clarke generalized Jacobian of ``f`` over the box.
 
         Each activation contributes the interval of its (Clarke) derivative over the enclosure of its
-        pre-activations from :meth:`interval_forward`; by the chain rule for Clarke Jacobians and the
-        convexity of intervals, the interval product ``W_L D_{L-1} ... D_1 W_1`` contains them all.
+        pre-activations (from :meth:`interval_forward`, or ``pre`` when the caller has tighter
+        rigorous enclosures of the hidden pre-activations over the same box); by the chain rule for
+        Clarke Jacobians and the convexity of intervals, the interval product
+        ``W_L D_{L-1} ... D_1 W_1`` contains them all.
         """
-        pre = self.interval_forward(box)
+        if pre is None:
+            pre = self.interval_forward(box)
         jac = Interval(self.weights[-1], self.weights[-1])
         for i in range(self.hidden_layers - 1, -1, -1):
             slopes = self.activations[i].derivative_interval(pre[i])
