@@ -300,8 +300,17 @@ class DataBound:
     guarantee: str = ""
 
     def __float__(self):
-        # round down, so that the float is still a valid lower bound
-        v = mpmath.mpf(self.value)
+        """The value as a float, rounded down (a valid lower bound whatever its mantissa width).
+
+        >>> import mpmath
+        >>> v = mpmath.mp.make_mpf((0, 2**60 - 1, -60, 60))      # 1 - 2^-60, 60 bits
+        >>> f = float(DataBound(v, "t", "m", True))
+        >>> f <= v, f
+        (True, 0.9999999999999999)
+        """
+        # round down, so that the float is still a valid lower bound; compare with the value
+        # itself, not mpmath.mpf(value), which rounds a wide mantissa to nearest first
+        v = self.value
         f = float(v)
         return float(np.nextafter(f, -np.inf)) if f > v else f
 
