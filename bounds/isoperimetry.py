@@ -67,7 +67,12 @@ class NotIsoperimetricError(ParameterError):
 
 
 def _exact(name: str, value, low_open: bool = True) -> sympy.Expr:
-    """A positive real as an exact SymPy number (floats are exact binary fractions)."""
+    """A positive real as an exact SymPy number (floats are exact binary fractions).
+
+    >>> import mpmath
+    >>> _exact("D", mpmath.mp.make_mpf((0, 2**60 + 1, -60, 61)))   # 1 + 2^-60, every bit kept
+    1152921504606846977/1152921504606846976
+    """
     par = positive(name, name) if low_open else at_least(name, name, 0.0)
     par.validate(value)
     if isinstance(value, sympy.Basic):
@@ -77,7 +82,8 @@ def _exact(name: str, value, low_open: bool = True) -> sympy.Expr:
     if isinstance(value, (int, np.integer)):
         return sympy.Integer(int(value))
     if isinstance(value, mpmath.mpf):
-        man, exp = mpmath.mpf(value).man_exp
+        # value.man_exp, not mpmath.mpf(value): the latter rounds a wide mantissa to nearest
+        man, exp = value.man_exp
         return sympy.Integer(man) * sympy.Integer(2) ** exp
     return sympy.Rational(float(value))
 
