@@ -30,9 +30,19 @@ __all__ = ["naive_lipschitz", "layer_norm_uppers", "mul_up"]
 
 
 def mul_up(a: float, b: float) -> float:
-    """An upper bound on ``a * b`` for nonnegative floats (round-to-nearest, then one ulp up)."""
-    prod = a * b
-    return prod if prod == 0.0 else math.nextafter(prod, math.inf)
+    """An upper bound on ``a * b`` for nonnegative floats (round-to-nearest, then one ulp up).
+
+    Only an exact zero factor gives 0: a product that underflows to 0 is moved up to the
+    smallest subnormal, which is above it.
+
+    >>> mul_up(1e-200, 1e-200) > 0.0
+    True
+    >>> mul_up(0.0, 3.0)
+    0.0
+    """
+    if a == 0.0 or b == 0.0:
+        return 0.0
+    return math.nextafter(a * b, math.inf)
 
 
 def layer_norm_uppers(net, norm) -> list[float]:
