@@ -73,8 +73,8 @@ def comparison_rows(cases=DEFAULT_CASES, delta: float = 0.01, seed: int = 0) -> 
     for i, (n, d, k) in enumerate(cases):
         X, y = sphere_sample(n, d, seed + i)
         spec = float(TWO_LAYER_SPECTRAL.lower_bound(n=n, k=k, d=d, delta=delta))
-        spec_data = float(spectral_bound(X, y, k, delta=delta).value)
-        proj = float(projection_bound(X, y, k).value)
+        spec_data = float(spectral_bound(X, y, k, delta=delta))
+        proj = float(projection_bound(X, y, k))
         hyps = TWO_LAYER_UNDERCOMPLETE.hypotheses(n=n, d=d, k=k, delta=delta)
         under = float(TWO_LAYER_UNDERCOMPLETE.lower_bound(n=n, d=d, k=k, delta=delta)) \
             if all(hyps) else None
@@ -102,7 +102,7 @@ def polynomial_rows(cases=((100, 10, 1, 2), (100, 10, 10, 2), (400, 20, 5, 2), (
     for i, (n, d, k, q) in enumerate(cases):
         X, y = sphere_sample(n, d, seed + i)
         b = polynomial_bound(X, y, k, q=q)
-        rows.append(PolynomialRow(n, d, k, q, math.sqrt(n / k), float(b.value),
+        rows.append(PolynomialRow(n, d, k, q, math.sqrt(n / k), float(b),
                                   float(b.quantities["proxy_bound"])))
     return rows
 
