@@ -27,6 +27,9 @@ from flint import arb, fmpq, fmpq_mat
 
 from bounds.errors import ParameterError
 
+# one implementation of the float <-> ball rounding helpers (re-exported for certify.exact)
+from .witness import arb_ceil, arb_floor
+
 __all__ = [
     "PLSpec",
     "pl_spec",
@@ -270,22 +273,6 @@ class ExactNet:
 # norms
 # ----------------------------------------------------------------------------------------------
 
-def arb_floor(a: arb) -> float:
-    """A float64 ``<=`` every point of the ball ``a``."""
-    f = float(a.lower())
-    while arb(f) > a.lower():  # float() rounds to nearest
-        f = float(np.nextafter(f, -np.inf))
-    return f
-
-
-def arb_ceil(a: arb) -> float:
-    """A float64 ``>=`` every point of the ball ``a``."""
-    f = float(a.upper())
-    while arb(f) < a.upper():
-        f = float(np.nextafter(f, np.inf))
-    return f
-
-
 def opnorm_ball(J: fmpq_mat, norm, prec: int = 128) -> arb:
     """Ball enclosing the induced operator norm ``||J||_{p->p}`` of an exact rational matrix.
 
@@ -302,14 +289,19 @@ def opnorm_ball(J: fmpq_mat, norm, prec: int = 128) -> arb:
         if m == 1 or d == 1:
             return arb(sum((J[i, j] ** 2 for i in range(m) for j in range(d)), fmpq(0))).sqrt()
         G = J * J.transpose() if m <= d else J.transpose() * J
-        roots = G.charpoly().complex_roots()
-        # The Gram matrix is PSD, so every root is real and >= 0; the isolating balls are disjoint,
-        # hence the ball with the largest upper real end holds the largest eigenvalue.
-        best = max((r for r, _ in roots), key=lambda r: float(r.real.upper()))
-        lam = best.real
-        lo = max(arb(0), arb(lam.lower())) if lam.lower() > 0 else arb(0)
-        lam = lo.union(arb(lam.upper()))
-        return lam.sqrt()
+        roots = [r.real for r, _ in G.charpoly().complex_roots()]
+        # The Gram matrix is PSD, so every root is real and >= 0.  lambda_max lies below the largest
+        # upper end of the root balls and above every lower end (it is >= every root).  The ends
+        # are compared exactly in Arb: choosing "the" ball by float(upper) could pick the wrong one
+        # of two balls whose ends round to the same float, and lose the largest eigenvalue.
+        hi = roots[0].upper()
+        lo = arb(0)
+        for r in roots:
+            if r.upper() > hi:
+                hi = r.upper()
+            if r.lower() > lo:
+                lo = r.lower()
+        return lo.union(hi).sqrt()
 
 
 # ----------------------------------------------------------------------------------------------
