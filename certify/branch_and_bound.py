@@ -187,15 +187,20 @@ def _split_coordinate(lo, hi, smear_weights):
     return int(np.argmax(score))
 
 
-def _bisect(lo, hi, k):
-    m = lo[k] + 0.5 * (hi[k] - lo[k])
-    if not (lo[k] < m < hi[k]):  # the box is one float wide in this coordinate
-        return None
+def _children(lo, hi, k, m):
+    """The two halves ``[lo, hi]`` cut at ``x_k = m`` (shared by the search and its replay)."""
     hi1 = hi.copy()
     hi1[k] = m
     lo2 = lo.copy()
     lo2[k] = m
-    return m, (lo, hi1), (lo2, hi)
+    return (lo, hi1), (lo2, hi)
+
+
+def _bisect(lo, hi, k):
+    m = lo[k] + 0.5 * (hi[k] - lo[k])
+    if not (lo[k] < m < hi[k]):  # the box is one float wide in this coordinate
+        return None
+    return (m, *_children(lo, hi, k, m))
 
 
 def _fallback_global(net, norm, tol, time_limit, **options):
@@ -336,11 +341,7 @@ def _leaf_bounds(net, norm, domain, splits, symbolic):
         lo, hi, b = boxes.pop(nid)
         if not (lo[k] < m < hi[k]):
             raise ValueError(f"split of node {nid} at {m} is outside its box")
-        hi1 = hi.copy()
-        hi1[k] = m
-        lo2 = lo.copy()
-        lo2[k] = m
-        for cl, ch in ((lo, hi1), (lo2, hi)):
+        for cl, ch in _children(lo, hi, k, m):
             boxes[next_id] = (cl, ch, min(b, box_bound(net, cl, ch, norm, symbolic)))
             next_id += 1
     return boxes
