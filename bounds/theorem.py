@@ -247,9 +247,10 @@ class SolveResult:
     certified : bool
         True when ball arithmetic (python-flint, from the parameters as
         given) proves that the bound at ``value`` is ``<= lip`` and, past it
-        (the neighbouring integer, or the other end of ``bracket`` for real
-        unknowns), ``> lip``: ``value`` is then provably admissible and
-        provably extreme up to the bracket's width.
+        (the neighbouring integer, the other end of ``bracket`` for real
+        unknowns, or for a closed form the point at relative distance
+        ``10**-precision`` beyond ``value``), ``> lip``: ``value`` is then
+        provably admissible and provably extreme up to that distance.
     """
 
     unknown: str
@@ -655,6 +656,13 @@ class Theorem:
         ...                                       delta=0.01, W=10, J=10)
         >>> r.direction, r.exact
         ('min', True)
+
+        A real unknown in closed form is certified against a point just past it:
+
+        >>> t = bounds.get("minimal_interpolation")
+        >>> r = t.solve("dy", lip=3, dx=1)
+        >>> r.exact, r.certified, r.value <= 3 < r.value * (1 + 1e-15)
+        (True, True, True)
         """
         self._refuse_if_not_evaluable()
         par = self.parameter(unknown)
@@ -723,7 +731,12 @@ class Theorem:
                     past = value - step
                     return value, (not par._in_domain(past)) or above(past)
                 other = bracket[0] if value == bracket[1] else bracket[1]
-                return value, admissible(value) and (value == other or above(other))
+                if other == value:
+                    # a closed form has a zero-width bracket: without a point past the
+                    # answer, 'extreme' would be unproved; take one at relative 10^-dps
+                    other = value - step * abs(value) * mpmath.mpf(10) ** (-dps)
+                return value, admissible(value) and (
+                    other == value or not par._in_domain(other) or above(other))
         except (NotImplementedError, FloatingPointError, ValueError, TypeError, KeyError):
             return value, False
 
