@@ -2,6 +2,8 @@
 
 import math
 
+import mpmath
+
 import pytest
 
 import bounds
@@ -31,6 +33,18 @@ def test_log_factor_and_explicit_theorem3_column():
         v = law.lower_bound(n=int(r.n), d=int(r.d_eff_low), p=int(lo.value), eps=0.9,
                             delta=0.01, W=10, J=10, check=False)
         assert v <= 1e-3
+    # independently: Theorem 3 solved for p by hand, p_min = ceil((n d (eps / (2^9 lip))^2
+    # - log(4/delta)) / log(60 W J / eps)), and p_min - 1 parameters must violate the target
+    with mpmath.workdps(50):
+        for r in e.rows:
+            for key, d in (("low", r.d_eff_low), ("high", r.d_eff_high)):
+                n, eps, lip = mpmath.mpf(r.n), mpmath.mpf(0.9), mpmath.mpf(1e-3)
+                net_term = n * d * (eps / (2 ** 9 * lip)) ** 2 - mpmath.log(4 / mpmath.mpf(0.01))
+                p_min = mpmath.ceil(net_term / mpmath.log(60 * 10 * 10 / eps))
+                assert r.theorem3[key].value == p_min
+                above = law.lower_bound(n=int(r.n), d=int(d), p=int(p_min) - 1, eps=0.9,
+                                        delta=0.01, W=10, J=10, check=False)
+                assert above > 1e-3
     assert "Theorem 3" in e.to_markdown()
     for bad in (0, -1, math.nan, "x", True):
         with pytest.raises(ParameterError):
