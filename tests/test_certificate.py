@@ -130,6 +130,15 @@ def test_jacobian_norm_ball_matches_exact_rationals(seed):
     ball = jacobian_norm_ball(net, x, 2)
     ref = np.linalg.norm(Jf, 2)
     assert abs(float(ball.mid()) - ref) <= 1e-12 * max(1.0, ref)
+    # the exact l2 norm: largest eigenvalue of the 2x2 Gram matrix J J^T = [[a, b], [b, c]] is
+    # (a + c + sqrt((a - c)^2 + 4 b^2)) / 2, with a rational radicand
+    assert len(J) == 2
+    a, b, c = (sum(u * v for u, v in zip(J[i], J[j])) for i, j in ((0, 0), (0, 1), (1, 1)))
+    disc = (a - c) ** 2 + 4 * b ** 2
+    with flint.ctx.workprec(512):
+        q = lambda f: flint.arb(flint.fmpq(f.numerator, f.denominator))  # noqa: E731
+        exact_l2 = ((q(a + c) + q(disc).sqrt()) / 2).sqrt()
+    assert ball.contains(exact_l2)
     w = point_witness(net, x, 2)
     assert w.value <= ref * (1 + 1e-12) and w.value >= ref * (1 - 1e-12)
 
