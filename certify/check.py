@@ -53,7 +53,7 @@ from bounds.errors import ParameterError
 from bounds.theorem import HypothesisResult, Theorem
 
 from .errors import ShapeError, UnsupportedError
-from .interval import Interval
+from .interval import Interval, inflate_upper
 from .network import Network
 
 __all__ = ["check", "CheckResult", "load_counterexample", "ADAPTERS", "output_enclosure",
@@ -278,7 +278,11 @@ def _finite(v) -> bool:
 
 def _dyadic_ceil(x: float) -> float:
     """The smallest power of two ``>= x``."""
-    return float(2.0 ** math.ceil(math.log2(x))) if x > 0 else 1.0
+    if not x > 0:
+        return 1.0
+    # exact (log2 rounds: for x = 4 (1 + 2^-52) it gives exactly 2, and 2^2 < x)
+    m, e = math.frexp(x)  # x = m 2^e with 0.5 <= m < 1
+    return math.ldexp(1.0, e - 1 if m == 0.5 else e)
 
 
 def _activation_lipschitz_ok(net) -> bool:
@@ -360,7 +364,11 @@ def _fit_level(ctx: _Context) -> None:
         raise ParameterError("sigma2", None, "(0, 1], or a model=DataModel",
                              "E Var(y|x) is needed to check the fit level MSE <= sigma^2 - eps")
     mse = mse_upper(ctx.net, ctx.X, ctx.y)
-    level = mpmath.mpf(Fraction(sigma2).numerator) / Fraction(sigma2).denominator - mpmath.mpf(eps)
+    # rounded down (mpmath works at 53 bits by default): an MSE just above the true level must
+    # not pass the hypothesis because sigma^2 - eps rounded up
+    s2 = Fraction(sigma2)
+    level = mpmath.fsub(mpmath.fdiv(s2.numerator, s2.denominator, rounding="d"), mpmath.mpf(eps),
+                        rounding="d")
     ctx.hypotheses.append(_hyp("fit_level", mse <= level, mse, level,
                                "training MSE (rigorous upper bound) <= sigma^2 - eps"))
     ctx.params.setdefault("_mse_upper", mse)
@@ -645,8 +653,9 @@ def _certification_domain(ctx: _Context):
             except ParameterError:
                 pass
         if kind == "sphere":
-            r = float(np.max(np.linalg.norm(ctx.X, axis=1)))
-            r = math.nextafter(r, math.inf)
+            # rounded up: the box must contain the whole sphere through the data
+            sq = float(inflate_upper(np.max((ctx.X * ctx.X).sum(axis=1)), d))
+            r = math.nextafter(math.sqrt(sq), math.inf)
             ctx.notes.append(f"sphere domain: box [-{r:.6g}, {r:.6g}]^d around the data's sphere")
             return (-r * np.ones(d), r * np.ones(d))
         raise ParameterError("domain", None, "a box (lo, hi) containing the support, or a model with "
