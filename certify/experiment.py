@@ -225,9 +225,9 @@ class ExperimentResult:
         from .tables import Column, Table
         cols = [Column("n", kind="number"), Column("k", kind="number"),
                 Column("ratio", "n/k", "$n/k$"), Column("seed", kind="number"),
-                Column("margin", "verified margin", digits=3),
+                Column("margin", "verified margin", kind="lower", digits=3),
                 Column("lower", "Lip lower", r"$\operatorname{Lip}$ lower", kind="lower"),
-                Column("upper", "Lip upper", r"$\operatorname{Lip}$ upper"),
+                Column("upper", "Lip upper", r"$\operatorname{Lip}$ upper", kind="upper"),
                 Column("projection", "projection floor", kind="lower"),
                 Column("proxy", "||a|| ||W||_op", r"$\|a\|_2 \|W\|_{op}$"),
                 Column("method", kind="text")]

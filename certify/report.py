@@ -600,7 +600,7 @@ def _section_lipbab(ctx: _Ctx, sec: Section) -> None:
     t = Table("LipBaB networks: certified Lipschitz constants on [0, 0.1]^10",
               [Column("network", kind="text"), Column("norm", kind="text"),
                Column("lower", kind="lower", digits=10),
-               Column("upper", digits=10), Column("published", "LipBaB (published)", digits=10),
+               Column("upper", kind="upper", digits=10), Column("published", "LipBaB (published)", digits=10),
                Column("method", kind="text"), Column("status", kind="text"),
                Column("seconds", digits=3)], rows,
               caption="Rigorous enclosures by certify.lipschitz (auto method); LipBaB's values "

@@ -5,7 +5,8 @@ the real-data predictions of [BS21, Sec. 1.1] into a table; :func:`catalogue_tab
 entries.  All return a :class:`Table`, which knows how to render and save itself.
 
 Lower bounds are printed **rounded down** (to the displayed digits in Markdown/LaTeX, to the next
-float below in CSV), so that a printed number is still a valid lower bound.  Where a theorem's
+float below in CSV), so that a printed number is still a valid lower bound; certified upper bounds
+(columns of kind ``"upper"``) are rounded *up* in the same way.  Where a theorem's
 hypotheses fail the bound column is left empty and the status column names the failed hypotheses;
 the CSV keeps the formula's value in a separate ``formula_value`` column, marked as not a bound.
 
@@ -29,7 +30,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -69,8 +70,9 @@ class Column:
         Header in Markdown.
     latex : str
         Header in LaTeX (already LaTeX; defaults to the escaped label).
-    kind : {"number", "lower", "text"}
-        ``"lower"`` marks lower bounds: rounded *down* when displayed.
+    kind : {"number", "lower", "upper", "text"}
+        ``"lower"`` marks lower bounds: rounded *down* when displayed; ``"upper"`` marks upper
+        bounds: rounded *up*.
     digits : int
         Significant digits displayed in Markdown/LaTeX.
     """
@@ -82,8 +84,8 @@ class Column:
     digits: int = 4
 
     def __post_init__(self):
-        if self.kind not in ("number", "lower", "text"):
-            raise ParameterError("kind", self.kind, "'number', 'lower' or 'text'")
+        if self.kind not in ("number", "lower", "upper", "text"):
+            raise ParameterError("kind", self.kind, "'number', 'lower', 'upper' or 'text'")
         if not self.label:
             object.__setattr__(self, "label", self.key)
         if not self.latex:
@@ -96,6 +98,8 @@ def _is_number(v) -> bool:
 
 def _exact_decimal(v) -> Decimal | None:
     """The exact value of a float or mpf as a Decimal (None for inf/nan)."""
+    if isinstance(v, (int, np.integer)):
+        return Decimal(int(v))  # mpmath.mpf(v) would round a large integer to 53 bits
     m = mpmath.mpf(v)
     if not mpmath.isfinite(m):
         return None
@@ -105,8 +109,11 @@ def _exact_decimal(v) -> Decimal | None:
         return (-1) ** sign * Decimal(int(man)) * Decimal(2) ** int(exp)
 
 
-def _sig(v, digits: int, floor: bool) -> str:
-    """``v`` to ``digits`` significant digits (rounded down if ``floor``), as ``1.234e5``/``123.4``."""
+def _sig(v, digits: int, floor: bool, ceil: bool = False) -> str:
+    """``v`` to ``digits`` significant digits, as ``1.234e5``/``123.4``.
+
+    Rounded down if ``floor``, up if ``ceil``, else to nearest.
+    """
     if isinstance(v, (int, np.integer)) and abs(int(v)) < 10**7:
         return str(int(v))
     d = _exact_decimal(v)
@@ -116,10 +123,11 @@ def _sig(v, digits: int, floor: bool) -> str:
         return "0"
     exp = d.adjusted()
     q = Decimal(1).scaleb(exp - digits + 1)
-    r = d.quantize(q, rounding=ROUND_FLOOR) if floor else d.quantize(q)
+    mode = ROUND_FLOOR if floor else ROUND_CEILING if ceil else None
+    r = d.quantize(q, rounding=mode)
     if r.adjusted() != exp:  # rounding carried into a new digit (9.9995 -> 10.00)
         exp = r.adjusted()
-        r = r.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=ROUND_FLOOR if floor else None)
+        r = r.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=mode)
     if -3 <= exp < 6:
         s = format(r, "f")
         return s.rstrip("0").rstrip(".") if "." in s else s
@@ -140,6 +148,8 @@ def _csv_value(v, kind: str) -> str:
         f = float(m)
         if kind == "lower" and f > m:
             f = float(np.nextafter(f, -np.inf))
+        elif kind == "upper" and f < m:
+            f = float(np.nextafter(f, np.inf))
         return repr(f)
     return str(v)
 
@@ -173,7 +183,7 @@ class Table:
             if not mpmath.isfinite(mpmath.mpf(v)):
                 # siunitx cannot typeset inf/nan; say it in words
                 return latex_escape(str(float(v))) if latex else str(float(v))
-            s = _sig(v, col.digits, floor=col.kind == "lower")
+            s = _sig(v, col.digits, floor=col.kind == "lower", ceil=col.kind == "upper")
             return rf"\num{{{s}}}" if latex else s
         return latex_escape(v) if latex else str(v).replace("|", r"\|")
 
