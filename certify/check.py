@@ -144,9 +144,7 @@ class CheckResult:
         head = f"{self.theorem_id}: {self.verdict}"
         if self.verdict == "not_applicable":
             return head + " (" + "; ".join(h.name for h in self.failed) + ")"
-        from .tables import _sig  # printed upper bound rounded up, lower bound rounded down
-        s = (f"{head}: certified {self.quantity} <= {_sig(self.upper, 6, False, ceil=True)}, "
-             f"bound {_sig(_bound_value(self.bound), 6, True)}, ratio {self.ratio:.4g}")
+        s = f"{head}: certified {self.quantity} <= {self.upper:.6g}, bound {float(self.bound):.6g}, ratio {self.ratio:.4g}"
         if self.verdict == "violated" and self.probabilistic:
             s += f" (probabilistic statement: may fail with probability <= delta = {self.delta:g})"
         return s
