@@ -397,7 +397,6 @@ def _theorem_check_plan(quick: bool):
 def _section_checks(ctx: _Ctx, sec: Section) -> None:
     import bounds
     from bounds.data import DataModel, Measure
-    from bounds.errors import ParameterError
     from .check import check
     from .fit import random_features
     plan, seeds = _theorem_check_plan(ctx.quick)
@@ -420,11 +419,6 @@ def _section_checks(ctx: _Ctx, sec: Section) -> None:
                 if v == "violated" and r.probabilistic:
                     detail += " -- a single violation of a probabilistic statement is possible " \
                               "with probability <= delta; see the statistics section"
-            except ParameterError as exc:
-                if bounds.get(tid).data_fn is None:
-                    raise
-                # data-dependent entries need certify.check to call Theorem.from_data
-                v, detail = "missing", f"certify.check has no data-dependent path yet ({exc})"
             except Exception as exc:  # noqa: BLE001 - reported, never hidden
                 v, detail = "error", f"{type(exc).__name__}: {exc}"
             sec.items.append(Item(f"{tid} (n={n}, d={d}, k={k}, seed {s})",
