@@ -27,17 +27,13 @@ sys.path.insert(0, str(ROOT))
 
 from certify.exact import exact_lipschitz  # noqa: E402
 from certify.network import Network  # noqa: E402
+from certify.report import LIPBAB_PUBLISHED  # noqa: E402  (anchors.md, box [0, 0.1]^10)
 
 DATA = ROOT.parent / "shared" / "data" / "lipbab"
 if not DATA.exists():
     DATA = Path("/work/shared/data/lipbab")
 
 NORMS = {"l2": 2, "l1": 1, "linf": math.inf}
-PUBLISHED = {  # anchors.md, box [0, 0.1]^10
-    "sdnet_10_15_10_3": (9.530716922306004, 10.41286850374477, 16.274810805318676),
-    "sdnet_10_20_15_10_3": (40.05651016370293, 48.04897158493324, 72.28569774866806),
-    "sdnet_10_30_30_30_3": (19.462799793264388, 19.369311332018757, 39.11036425646691),
-}
 
 
 def _run(net, p, box, limit, **kw):
@@ -62,12 +58,12 @@ def anchored_cases(limit):
     for name, hi, lipbab, lipbab_txt in cases:
         net = Network.from_npz(DATA / f"{name}.npz")
         box = (np.zeros(10), np.full(10, hi))
-        for k, (label, p) in enumerate(NORMS.items()):
+        for label, p in NORMS.items():
             c, t = _run(net, p, box, limit)
             base, tb = _run(net, p, box, limit, enum_budget=1, symbolic=False)
             extra = ""
             if hi == 0.1:
-                ref = PUBLISHED[name][k]
+                ref = LIPBAB_PUBLISHED[name][p]
                 extra = f"  published {ref!r}: rel. err {abs(c.lower - ref) / ref:.1e}"
             print(f"{name} [0,{hi:g}]^10 {label:4s}: {_fmt(c, t)}{extra}")
             print(f"    vs LipBaB ({lipbab_txt}): {lipbab / t:6.1f}x faster;  vs in-run interval-bound "
