@@ -104,11 +104,13 @@ def normalize_domain(domain, dim: int):
     ------
     ParameterError
         If the box is not a pair, has the wrong dimension, contains NaN or infinite ends, or has
-        some ``lo[i] > hi[i]`` (empty box).
+        some ``lo[i] > hi[i]`` (empty box) or ``lo[i] == hi[i]`` (flat box: on a set of lower
+        dimension the Jacobian norm at a point is not a lower bound of the constant, so witnessed
+        lower ends would be wrong; restrict the network to the affine slice instead).
     """
     if domain is None:
         return None
-    allowed = f"None or a pair (lo, hi) of scalars/arrays broadcastable to shape ({dim},) with lo <= hi"
+    allowed = f"None or a pair (lo, hi) of scalars/arrays broadcastable to shape ({dim},) with lo < hi"
     try:
         lo, hi = domain
     except (TypeError, ValueError):
@@ -131,6 +133,11 @@ def normalize_domain(domain, dim: int):
         bad = int(np.flatnonzero(lo > hi)[0])
         raise ParameterError("domain", domain, allowed,
                              f"empty box: lo[{bad}]={lo[bad]!r} > hi[{bad}]={hi[bad]!r}")
+    if np.any(lo == hi):
+        bad = int(np.flatnonzero(lo == hi)[0])
+        raise ParameterError("domain", domain, allowed,
+                             f"flat box: lo[{bad}] == hi[{bad}] == {lo[bad]!r}; the Lipschitz constant "
+                             "on a lower-dimensional set is not what the methods certify")
     lo.setflags(write=False)
     hi.setflags(write=False)
     return lo, hi

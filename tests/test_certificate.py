@@ -56,10 +56,11 @@ def test_lipschitz_rejects_bad_input(kwargs):
         lipschitz(_hand_net(), **kwargs)
 
 
-def test_degenerate_box_is_allowed():
-    # a single point: Lip over {x} is 0, any upper bound is valid; must not crash or give NaN
-    cert = lipschitz(_hand_net(), domain=(0.5, 0.5), method="interval", time_limit=2)
-    assert 0.0 <= cert.lower <= cert.upper and math.isfinite(cert.upper)
+def test_degenerate_box_is_refused():
+    # a single point: Lip over {x} is 0, yet a point witness would report |f'(0.5)| = 1 > 0, an
+    # unsound lower end; it must not crash or give NaN either: a typed error naming the problem
+    with pytest.raises(ParameterError, match="flat box"):
+        lipschitz(_hand_net(), domain=(0.5, 0.5), method="interval", time_limit=2)
 
 
 def test_str_and_properties():
@@ -182,3 +183,15 @@ def test_smooth_witness_matches_float_jacobian():
         ball = jacobian_norm_ball(net, x, 2)
         assert abs(float(ball.mid()) - ref) <= 1e-12 * ref
         assert ball.rad() < 1e-20
+
+
+def test_flat_box_is_refused():
+    # f(x) = x1 on [0,0] x [0,1] has constant 0 there, but a point witness would report 1
+    import numpy as np
+    import pytest
+    from bounds.errors import ParameterError
+    from certify import Network, lipschitz
+    net = Network.from_arrays([np.array([[1.0, 0.0]])], [np.zeros(1)])
+    for method in ("naive", "interval", "exact"):
+        with pytest.raises(ParameterError, match="flat box"):
+            lipschitz(net, norm=2, domain=([0.0, 0.0], [0.0, 1.0]), method=method)
