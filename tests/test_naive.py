@@ -58,3 +58,20 @@ def test_naive_rejects_non_lipschitz_activation():
     net = Network.from_arrays([np.ones((2, 2)), np.ones((1, 2))], None, "poly:2")
     with pytest.raises(ParameterError):
         lipschitz(net, method="naive")
+
+
+@settings(derandomize=True, max_examples=examples(300), deadline=None)
+@given(st.floats(min_value=0.0, max_value=1e300, allow_subnormal=True),
+       st.floats(min_value=0.0, max_value=1e300, allow_subnormal=True))
+def test_mul_up_is_an_upper_bound_of_the_exact_product(a, b):
+    from fractions import Fraction
+    from certify.naive import mul_up
+    r = mul_up(a, b)
+    # an overflow to +inf is still an upper bound; anything finite is compared exactly
+    assert r == math.inf or Fraction(r) >= Fraction(a) * Fraction(b)
+    assert mul_up(1e-200, 1e-200) > 0.0      # underflowing product: not 0
+
+
+def test_mul_up_zero_only_for_a_zero_factor():
+    from certify.naive import mul_up
+    assert mul_up(0.0, 5e-324) == 0.0 and mul_up(5e-324, 5e-324) > 0.0
