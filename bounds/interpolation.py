@@ -40,7 +40,7 @@ import flint
 import mpmath
 import numpy as np
 
-from ._verified import arb_lower, arb_of_mpf, arb_precision, arb_upper, check_data
+from ._verified import arb_lower, arb_of_input, arb_precision, arb_upper, check_data
 from .errors import ParameterError
 from .params import at_least, positive
 from .theorem import Citation, DataBound, Status, Theorem
@@ -271,7 +271,8 @@ def minimal_lipschitz_approx(X, y, tau, *, norm: str = "l2", max_points: int = 4
         return DataBound(mpmath.mpf(0), theorem_id, "SOCP failed; trivial bound 0", True, q,
                          guarantee=guarantee)
     mu = np.asarray(up.dual_value, float) - np.asarray(down.dual_value, float)
-    value, used = _dual_certificate(Xa, ya, tau_v, I, J, mu, norm)
+    # the ball of tau as the user wrote it ("0.01" is not a double), not of its rounding
+    value, used = _dual_certificate(Xa, ya, arb_of_input(tau, tau_v), I, J, mu, norm)
     q["n_multipliers"] = used
     return DataBound(value, theorem_id,
                      "SOCP (cvxpy + Clarabel) + exact weak-duality certificate", True, q,
@@ -280,6 +281,8 @@ def minimal_lipschitz_approx(X, y, tau, *, norm: str = "l2", max_points: int = 4
 
 def _dual_certificate(X, y, tau, I, J, mu, norm, drop=1e-9):
     """Rigorous ``max(0, (g.y - sqrt(n tau)||g||) / sum |mu| D)`` for the given multipliers.
+
+    ``tau`` is a ball (``flint.arb``) containing the MSE budget.
 
     Multipliers below ``drop * max|mu|`` are set to zero (a different, still
     valid, choice of multipliers that keeps the exact evaluation small).
@@ -301,7 +304,7 @@ def _dual_certificate(X, y, tau, I, J, mu, norm, drop=1e-9):
         gy = sum((gi * flint.fmpq(*float(yi).as_integer_ratio()) for gi, yi in zip(g, y)),
                  flint.fmpq(0))
         gg = sum((gi * gi for gi in g), flint.fmpq(0))
-        num = flint.arb(gy) - (arb_of_mpf(tau) * n * flint.arb(gg)).sqrt()
+        num = flint.arb(gy) - (tau * n * flint.arb(gg)).sqrt()
         if not (num > 0) or not (den > 0):
             return mpmath.mpf(0), int(keep.size)
         return arb_lower(num / den, _out_bits()), int(keep.size)

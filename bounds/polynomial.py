@@ -23,8 +23,8 @@ from __future__ import annotations
 import flint
 import numpy as np
 
-from ._verified import (arb_lower, arb_matrix, arb_of_mpf, arb_precision, arb_upper, check_data,
-                        check_width, ky_fan_upper, width_data_fn)
+from ._verified import (arb_lower, arb_matrix, arb_of_input, arb_of_mpf, arb_precision,
+                        arb_upper, check_data, check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive
 from .theorem import DataBound, Status, Theorem
@@ -135,7 +135,7 @@ def polynomial_bound(X, y, k, *, q=None, activation=None, margin=1.0, biases=Fal
             kf = ky_fan_upper(_dilation(T), r)
             D = arb_of_mpf(kf.value)
             top = ky_fan_upper(_dilation(T), 1).value
-            quantities["proxy_bound"] = arb_lower(arb_of_mpf(gamma) * n / arb_of_mpf(top))
+            quantities["proxy_bound"] = arb_lower(arb_of_input(margin, gamma) * n / arb_of_mpf(top))
             how = "q=2: D = sigma_1(T)+...+sigma_k(T) (von Neumann)"
         else:
             T1 = arb_matrix(Xa * ya[:, None]).transpose() * _unfolding_rows(Xa, q)
@@ -143,9 +143,9 @@ def polynomial_bound(X, y, k, *, q=None, activation=None, margin=1.0, biases=Fal
             kf = ky_fan_upper(G, r)
             D = flint.arb(r) ** (flint.arb(q - 1) / 2) * arb_of_mpf(kf.value).sqrt()
             top = ky_fan_upper(G, 1).value
-            quantities["proxy_bound"] = arb_lower(arb_of_mpf(gamma) * n / arb_of_mpf(top).sqrt())
+            quantities["proxy_bound"] = arb_lower(arb_of_input(margin, gamma) * n / arb_of_mpf(top).sqrt())
             how = f"q={q}: D = r^((q-1)/2) sqrt(lambda_1(G)+...+lambda_r(G)) (nuclear-norm duality)"
-        value = flint.arb(q) * n * arb_of_mpf(gamma) / D
+        value = flint.arb(q) * n * arb_of_input(margin, gamma) / D
         quantities["D"] = arb_upper(D)
     return DataBound(value=arb_lower(value), theorem_id="polynomial_activation",
                      method="Arb, Ky Fan dual certificate; " + how, rigorous=True,

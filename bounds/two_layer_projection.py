@@ -27,7 +27,7 @@ import flint
 import numpy as np
 import sympy
 
-from ._verified import (arb_lower, arb_matrix, arb_of_mpf, arb_precision, check_data,
+from ._verified import (arb_lower, arb_matrix, arb_of_input, arb_of_mpf, arb_precision, check_data,
                         check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive, probability
@@ -76,9 +76,9 @@ def _class_gap(n_p, n_m, gap, mse, max_abs_error) -> tuple[flint.arb, str]:
         raise ParameterError(name, given[name], "at most one of gap, mse, max_abs_error")
     n = n_p + n_m
     if gap is not None:
-        return arb_of_mpf(positive("gap", "").validate(gap)), "class-mean gap given"
+        return arb_of_input(gap, positive("gap", "").validate(gap)), "class-mean gap given"
     if mse is not None:
-        tau = arb_of_mpf(positive("mse", "").validate(mse))
+        tau = arb_of_input(mse, positive("mse", "").validate(mse))
         m = 2 - flint.arb(n) * (tau / (n_p * n_m)).sqrt()
         if not (m > 0):
             raise ParameterError("mse", mse, f"< 4 n_+ n_- / n^2 = {4 * n_p * n_m / n**2:.6g}",
@@ -86,7 +86,7 @@ def _class_gap(n_p, n_m, gap, mse, max_abs_error) -> tuple[flint.arb, str]:
         return m, "gap >= 2 - n sqrt(mse / (n_+ n_-))"
     if max_abs_error is not None:
         e = probability("max_abs_error", "").validate(max_abs_error)
-        return 2 - 2 * arb_of_mpf(e), "gap >= 2 - 2 max|f(x_i) - y_i|"
+        return 2 - 2 * arb_of_input(max_abs_error, e), "gap >= 2 - 2 max|f(x_i) - y_i|"
     return flint.arb(2), "exact fit of signs: gap = 2"
 
 

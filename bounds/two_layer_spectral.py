@@ -28,8 +28,8 @@ import mpmath
 import numpy as np
 import sympy
 
-from ._verified import (arb_lower, arb_matrix, arb_of_mpf, arb_precision, arb_upper, check_data,
-                        check_width, ky_fan_upper, width_data_fn)
+from ._verified import (arb_lower, arb_matrix, arb_of_input, arb_of_mpf, arb_precision,
+                        arb_upper, check_data, check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive, probability
 from .theorem import DataBound, Status, Theorem
@@ -170,7 +170,7 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
     gamma = positive("margin", "average margin (1/n) sum y_i f(x_i)").validate(margin)
     with arb_precision():
         lip = flint.arb(props.lipschitz)
-        scale = arb_of_mpf(gamma) * n / flint.arb(r).sqrt()
+        scale = arb_of_input(margin, gamma) * n / flint.arb(r).sqrt()
         gram = _gram(Xa)
         op = arb_of_mpf(ky_fan_upper(gram, 1).value).sqrt()
         fro = sum((gram[j, j] for j in range(d)), flint.arb(0)).sqrt()
@@ -190,7 +190,7 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
                       "deterministic": arb_lower(det)}
         value, method = det, "deterministic: " + det_how
         if delta is not None:
-            dl = arb_of_mpf(probability("delta", "failure probability").validate(delta))
+            dl = arb_of_input(delta, probability("delta", "failure probability").validate(delta))
             dev = min(fro, 2 * op, key=lambda z: float(z.upper()))
             z_prob = fro + dev * (2 * (2 / dl).log()).sqrt()
             prob = scale / (lip * z_prob)
