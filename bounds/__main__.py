@@ -23,6 +23,8 @@ import csv
 import io
 import itertools
 import sys
+from decimal import Decimal, localcontext
+from fractions import Fraction
 
 import mpmath
 
@@ -53,8 +55,31 @@ def _pairs(extra: list[str]) -> dict[str, str]:
     return out
 
 
-def _fmt(x, digits: int) -> str:
-    return mpmath.nstr(x, digits) if x is not None else "-"
+def _fmt(x, digits: int, rounding: str = "nearest") -> str:
+    """``x`` to ``digits`` significant digits; ``rounding='down'``/``'up'`` never crosses ``x``.
+
+    A printed lower bound must not exceed the number it prints (``nstr`` rounds to nearest).
+
+    >>> import mpmath
+    >>> _fmt(mpmath.mpf(2) / 3, 3), _fmt(mpmath.mpf(2) / 3, 3, "down"), _fmt(-mpmath.mpf(2) / 3, 3, "up")
+    ('0.667', '0.666', '-0.666')
+    """
+    if x is None:
+        return "-"
+    text = mpmath.nstr(x, digits)
+    if rounding == "nearest" or not mpmath.isfinite(x):
+        return text
+    # x.man_exp, not mpmath.mpf(x): the latter may round a wide mantissa
+    man, exp = x.man_exp if isinstance(x, mpmath.mpf) else mpmath.mpf(x).man_exp
+    exact = Fraction(man) * Fraction(2) ** exp
+    shown = Decimal(text)
+    with localcontext() as ctx:
+        ctx.prec = digits
+        if rounding == "down" and Fraction(shown) > exact:
+            return str(shown.next_minus())
+        if rounding == "up" and Fraction(shown) < exact:
+            return str(shown.next_plus())
+    return text
 
 
 def _cmd_list(args, extra) -> str:
@@ -92,7 +117,7 @@ def _cmd_eval(args, extra) -> str:
     t = get(args.id)
     params = _pairs(extra)
     v = t.lower_bound(precision=args.precision, check=not args.no_check, **params)
-    out = [f"Lip(f) >= {_fmt(v, args.precision)}"]
+    out = [f"Lip(f) >= {_fmt(v, args.precision, 'down')}"]
     if not v.within_hypotheses:
         out.append("OUTSIDE THE HYPOTHESES: " + "; ".join(str(h) for h in v.failed))
     return "\n".join(out)
@@ -123,7 +148,7 @@ def _cmd_table(args, extra) -> str:
     for combo in itertools.product(*(grids[k] for k in names)):
         v = t.lower_bound(precision=args.precision, check=False, **fixed, **dict(zip(names, combo)))
         note = "hold" if v.within_hypotheses else "outside: " + ", ".join(h.name for h in v.failed)
-        rows.append(list(combo) + [_fmt(v, args.precision), note])
+        rows.append(list(combo) + [_fmt(v, args.precision, "down"), note])
     head = names + ["bound", "hypotheses"]
     if args.format == "csv":
         buf = io.StringIO()
@@ -147,7 +172,9 @@ def _cmd_solve(args, extra) -> str:
     params = _pairs(extra)
     r = t.solve(args.unknown, lip=args.lip, precision=args.precision, **params)
     word = "least" if r.direction == "min" else "largest"
-    lines = [f"{word} {r.unknown} with bound <= {args.lip}: {_fmt(r.value, args.precision)}",
+    # printed on the admissible side, so the printed value is admissible too
+    shown = _fmt(r.value, args.precision, "up" if r.direction == "min" else "down")
+    lines = [f"{word} {r.unknown} with bound <= {args.lip}: {shown}",
              "method: " + ("closed form " + str(r.solution) if r.exact
                            else f"bisection, bracket [{_fmt(r.bracket[0], 12)}, "
                                 f"{_fmt(r.bracket[1], 12)}]")]
