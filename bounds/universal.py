@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+import flint
 import mpmath
 import sympy
 from sympy import Rational, log, sqrt
@@ -309,9 +310,12 @@ class DeepNetworkParameters:
         Parameter count, depth (number of weight layers), input dimension.
     W, R, Q : float
     diameter : mpmath.mpf
-        ``2 W sqrt(p)``.
+        ``2 W sqrt(p)``, rounded up (an upper bound on the class diameter).
     log_J : mpmath.mpf
-        ``log(R) + D log(W Q p)`` (``J`` itself may overflow float64).
+        ``log(R) + D log(W Q p)`` (``J`` itself may overflow float64), rounded up.
+
+    Both are upper ends of ball enclosures: larger class quantities only lower the bound, so
+    Theorem 3 evaluated with them stays valid.
     """
 
     p: int
@@ -325,8 +329,10 @@ class DeepNetworkParameters:
 
     @property
     def J(self) -> mpmath.mpf:
-        """``R (W Q p)^D`` as an mpmath number (no overflow)."""
-        return mpmath.exp(self.log_J)
+        """``R (W Q p)^D`` as an mpmath number (no overflow), rounded up."""
+        from ._verified import arb_of_mpf, arb_precision, arb_upper
+        with arb_precision():
+            return arb_upper(arb_of_mpf(self.log_J).exp())
 
     def theorem_parameters(self) -> dict:
         """Keyword arguments for ``bounds.get('deep_networks')``."""
@@ -371,10 +377,13 @@ def deep_network_parameters(widths: Sequence[int], W, R, Q: int = 1, *,
     Rv = R_IN.validate(R)
     Qv = Q_SHARE.validate(Q)
     depth = len(ws) - 1
-    return DeepNetworkParameters(
-        p=p_count, D=depth, d=ws[0], W=W, R=R, Q=int(Qv),
-        diameter=2 * Wv * mpmath.sqrt(p_count),
-        log_J=mpmath.log(Rv) + depth * mpmath.log(Wv * Qv * p_count))
+    from ._verified import arb_of_input, arb_precision, arb_upper
+    with arb_precision():
+        Wb, Rb, Qb = arb_of_input(W, Wv), arb_of_input(R, Rv), arb_of_input(Q, Qv)
+        diameter = arb_upper(2 * Wb * flint.arb(p_count).sqrt())
+        log_J = arb_upper(Rb.log() + depth * (Wb * Qb * p_count).log())
+    return DeepNetworkParameters(p=p_count, D=depth, d=ws[0], W=W, R=R, Q=int(Qv),
+                                 diameter=diameter, log_J=log_J)
 
 
 ENTRIES = (UNIVERSAL_LAW, FINITE_CLASS, DEEP_NETWORKS, DEEP_NETWORKS_BBAR)

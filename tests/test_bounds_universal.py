@@ -295,3 +295,16 @@ def test_solve_deep_networks_by_bisection():
     assert not r.exact and r.direction == "min"
     v = int(r.value)
     assert ref_deep(p=v, **kw) <= 0.01 < ref_deep(p=v - 1, **kw)
+
+
+def test_deep_network_parameters_are_rounded_up():
+    # class quantities enter Theorem 3 as W and J: they must never be below the true values
+    import mpmath
+    from bounds.universal import deep_network_parameters
+    q = deep_network_parameters([784, 100, 10], W="1.1", R="0.3", Q=2)
+    with mpmath.workdps(80):
+        p = mpmath.mpf(q.p)
+        assert q.diameter >= 2 * mpmath.mpf("1.1") * mpmath.sqrt(p)
+        assert q.log_J >= mpmath.log(mpmath.mpf("0.3")) + 2 * mpmath.log(mpmath.mpf("1.1") * 2 * p)
+        assert q.J >= mpmath.mpf("0.3") * (mpmath.mpf("1.1") * 2 * p) ** 2
+        assert q.diameter - 2 * mpmath.mpf("1.1") * mpmath.sqrt(p) <= 1e-25 * q.diameter
