@@ -1,4 +1,4 @@
-"""Benchmark of the exact Lipschitz method (certify.exact) against LipBaB's figures.
+"""Benchmark of the exact Lipschitz method (certify.methods.exact) against LipBaB's figures.
 
 Run as ``python benchmarks/bench_exact.py`` (one run, meant for a 2-core machine; ``--quick``
 skips the scaling table).  Prints, for each case, the time, the node and LP counts, the enclosure,
@@ -25,8 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from certify.exact import exact_lipschitz  # noqa: E402
-from certify.network import Network  # noqa: E402
+from certify.methods.exact import exact_lipschitz  # noqa: E402
+from certify.model.network import Network  # noqa: E402
 from certify.report import LIPBAB_PUBLISHED  # noqa: E402  (anchors.md, box [0, 0.1]^10)
 
 DATA = ROOT.parent / "shared" / "data" / "lipbab"

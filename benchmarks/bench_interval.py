@@ -1,4 +1,4 @@
-"""Interval matrix product: certify.interval vs python-flint arb_mat vs mpmath iv vs plain float numpy.
+"""Interval matrix product: certify.arith.interval vs python-flint arb_mat vs mpmath iv vs plain float numpy.
 
 Run as ``python benchmarks/bench_interval.py``.  All figures are measured in the same run; the
 ratios are against plain float numpy (``A @ B`` on the midpoints), the non-rigorous baseline.
@@ -21,7 +21,7 @@ import flint  # noqa: E402
 import mpmath  # noqa: E402
 import numpy as np  # noqa: E402
 
-from certify.interval import Interval  # noqa: E402
+from certify.arith.interval import Interval  # noqa: E402
 
 
 def best_time(fn, repeat: int = 5, number: int = 1) -> float:
@@ -72,8 +72,8 @@ def main():
         print(f"\n{n}x{n} @ {n}x{n}")
         row("float numpy (not rigorous)", base, base)
         ours = best_time(lambda: a @ b, number=50)
-        row("certify.interval, interval@interval", ours, base)
-        row("certify.interval, point@interval", best_time(lambda: am @ b, number=50), base)
+        row("certify.arith.interval, interval@interval", ours, base)
+        row("certify.arith.interval, point@interval", best_time(lambda: am @ b, number=50), base)
         aa, ab = to_arb_mat(a), to_arb_mat(b)
         t_arb = best_time(lambda: aa * ab, number=5)
         row("python-flint arb_mat (53 bits)", t_arb, base, f"arb / ours = {t_arb / ours:.1f}")
@@ -96,7 +96,7 @@ def main():
     base = best_time(lambda: am @ bm, number=3)
     row("float numpy (not rigorous)", base, base)
     ours = best_time(lambda: a @ b, number=3)
-    row("certify.interval", ours, base)
+    row("certify.arith.interval", ours, base)
     aa = [to_arb_mat(a[i]) for i in range(batch)]
     ab = to_arb_mat(b)
     t_arb = best_time(lambda: [x * ab for x in aa], repeat=2)

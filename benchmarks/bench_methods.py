@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from certify import Network, lipschitz
-from certify.naive import naive_upper
+from certify.methods.naive import naive_upper
 from certify.report import LIPBAB_PUBLISHED
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "lipbab")

@@ -9,7 +9,7 @@ This module needs `hypothesis <https://hypothesis.readthedocs.io>`_ (the ``test`
 * :func:`theorem_parameters` -- valid parameter dicts for a catalogue entry, respecting the
   domains and, optionally, the hypotheses;
 * :func:`two_layer_networks` -- weights ``(W, a, b)`` of ``x -> sum_l a_l psi(w_l . x + b_l)`` as
-  arrays (build a network with ``certify.network.two_layer(W, a, b)``).
+  arrays (build a network with ``certify.model.network.two_layer(W, a, b)``).
 
 Property-testing a statement takes a few lines.  For instance, "the universal law's bound grows
 with ``n``" (a monotonicity every correct version of the bound satisfies):
@@ -69,7 +69,7 @@ def _as_strategy(value, st):
 
 
 class TwoLayerWeights(NamedTuple):
-    """Weights of ``f(x) = sum_l a_l psi(w_l . x + b_l)``, in ``certify.network.two_layer``'s order."""
+    """Weights of ``f(x) = sum_l a_l psi(w_l . x + b_l)``, in ``certify.model.network.two_layer``'s order."""
 
     W: np.ndarray
     a: np.ndarray

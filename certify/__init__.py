@@ -4,9 +4,9 @@
 ``certify.check`` confronts a catalogue theorem (:mod:`bounds`) with a fitted network.
 """
 
-from .network import Network
-from .certificate import Certificate, Witness
-from .lipschitz import lipschitz, METHODS
-from .check import check, CheckResult
+from certify.model.network import Network
+from certify.methods.certificate import Certificate, Witness
+from certify.methods.dispatch import lipschitz, METHODS
+from certify.harness.check import check, CheckResult
 
 __all__ = ["lipschitz", "check", "CheckResult", "Network", "Certificate", "Witness", "METHODS"]

@@ -38,8 +38,8 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_lipschitz(args) -> int:
-    from .lipschitz import lipschitz
-    from .network import Network
+    from certify.methods.dispatch import lipschitz
+    from certify.model.network import Network
     net = Network.from_npz(args.model, activation=args.activation)
     domain = None if args.box is None else (args.box[0], args.box[1])
     cert = lipschitz(net, norm=args.norm, domain=domain, method=args.method,
@@ -57,8 +57,8 @@ def _cmd_lipschitz(args) -> int:
 def _cmd_check(args) -> int:
     import numpy as np
 
-    from .check import check
-    from .network import Network
+    from certify.harness.check import check
+    from certify.model.network import Network
     data = np.load(args.data)
     if "X" not in data or "y" not in data:
         raise SystemExit(f"{args.data}: expected arrays 'X' and 'y'")

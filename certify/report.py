@@ -260,7 +260,7 @@ class _Ctx:
 
 
 def _section_catalogue(ctx: _Ctx, sec: Section) -> None:
-    from .tables import catalogue_table
+    from bounds.tables import catalogue_table
     t = catalogue_table()
     sec.files += list(t.save(ctx.tables, "catalogue").values())
     sec.body = t.to_markdown()
@@ -282,7 +282,7 @@ BOUND_TABLES = (
 
 def _section_bound_tables(ctx: _Ctx, sec: Section) -> None:
     import bounds
-    from .tables import table
+    from bounds.tables import table
     parts = []
     for tid, grid, fixed in BOUND_TABLES:
         if tid not in bounds.ids():
@@ -321,7 +321,7 @@ def _cross_check_paths(rec, t, grid_keys) -> tuple[bool, float]:
 
 
 def _section_proofsteps(ctx: _Ctx, sec: Section) -> None:
-    from .proofsteps import run_all
+    from certify.harness.proofsteps import run_all
     verdict = {"proved": "consistent", "fails": "violated", "inconclusive": "inconclusive",
                "missing": "missing"}
     results = run_all()
@@ -336,11 +336,11 @@ def zero_bias_features(X, y, k: int, seed=None):
     """Exact fit by a zero-bias two-layer ReLU net: random ``W``, ``a`` by minimum-norm least squares.
 
     The spectral entry ``two_layer_spectral`` is about zero-bias networks, which
-    :func:`certify.fit.random_features` (random biases) does not produce.  With ``k >= n`` and
+    :func:`certify.harness.fit.random_features` (random biases) does not produce.  With ``k >= n`` and
     generic ``W`` the features ``relu(X W^T)`` have full row rank, so the fit is exact up to
     rounding (the checker re-verifies it with interval arithmetic).
     """
-    from .network import two_layer
+    from certify.model.network import two_layer
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((k, X.shape[1]))
     F = np.maximum(X @ W.T, 0.0)
@@ -358,7 +358,7 @@ def spline_interpolant(x, y):
     thousands, training MSE far below ``sigma^2 - eps``) at a modest cost; its Lipschitz constant
     is huge, as the law predicts for a small network interpolating noise.
     """
-    from .network import Network
+    from certify.model.network import Network
     o = np.argsort(x)
     xs, ys = np.asarray(x, dtype=float)[o], np.asarray(y, dtype=float)[o]
     if np.any(np.diff(xs) <= 0):
@@ -397,8 +397,8 @@ def _theorem_check_plan(quick: bool):
 def _section_checks(ctx: _Ctx, sec: Section) -> None:
     import bounds
     from bounds.data import DataModel, Measure
-    from .check import check
-    from .fit import random_features
+    from certify.harness.check import check
+    from certify.harness.fit import random_features
     plan, seeds = _theorem_check_plan(ctx.quick)
     total = len(plan) * len(seeds)
     done = 0
@@ -440,7 +440,7 @@ def _large_instance_checks(ctx: _Ctx, sec: Section) -> None:
     """The stated universal-law entries on an instance that satisfies their hypotheses."""
     import bounds
     from bounds.data import DataModel, Measure
-    from .check import check
+    from certify.harness.check import check
     cfg = LARGE_INSTANCE
     model = DataModel(Measure.cube(1))
     X, y = model.sample(cfg["n"], seed=11)
@@ -475,8 +475,8 @@ def _statistics_plan(quick: bool):
 def _section_statistics(ctx: _Ctx, sec: Section) -> None:
     import bounds
     from bounds.data import DataModel, Measure
-    from .fit import random_features
-    from .statistics import failure_rate
+    from certify.harness.fit import random_features
+    from certify.harness.statistics import failure_rate
     plan, trials = _statistics_plan(ctx.quick)
     for i, (tid, params, n, d, kind) in enumerate(plan):
         if tid not in bounds.ids():
@@ -496,7 +496,7 @@ def _section_statistics(ctx: _Ctx, sec: Section) -> None:
         sec.items.append(Item(f"{tid} failure rate (n={n}, d={d}, {kind}, {trials} trials)", v,
                               str(r)))
         ctx.progress.update(i + 1, len(plan), f"statistics: {tid}")
-    sec.body = ("`certify.statistics.failure_rate`: a probabilistic statement is repeated on "
+    sec.body = ("`certify.harness.statistics.failure_rate`: a probabilistic statement is repeated on "
                 "independent instances (uniform on the sphere, random signs, exact fits with "
                 "k = 2n neurons); it is violated only if the 95% Clopper-Pearson interval of the "
                 "failure frequency lies entirely above delta. The deterministic projection bound is "
@@ -515,7 +515,7 @@ def _experiment_configs(quick: bool) -> list:
 
 def _section_experiment(ctx: _Ctx, sec: Section) -> None:
     import bounds
-    from .experiment import sqrt_nk_experiment
+    from certify.harness.experiment import sqrt_nk_experiment
     if "two_layer_projection" not in bounds.ids():
         sec.status = "missing"
         sec.body = "The catalogue has no two_layer_projection entry (the rigorous floor)."
@@ -552,9 +552,9 @@ def _section_experiment(ctx: _Ctx, sec: Section) -> None:
 
 
 def _section_lipbab(ctx: _Ctx, sec: Section) -> None:
-    from .lipschitz import lipschitz
-    from .network import Network
-    from .tables import Column, Table
+    from certify.methods.dispatch import lipschitz
+    from certify.model.network import Network
+    from bounds.tables import Column, Table
     d = lipbab_dir()
     if d is None:
         sec.status = "missing"
@@ -604,7 +604,7 @@ def _section_lipbab(ctx: _Ctx, sec: Section) -> None:
 
 
 def _section_predictions(ctx: _Ctx, sec: Section) -> None:
-    from .tables import predictions_table
+    from bounds.tables import predictions_table
     t = predictions_table()
     sec.files += list(t.save(ctx.tables, "predictions").values())
     sec.body = t.to_markdown()

@@ -1,4 +1,4 @@
-"""certify.activations: API, conventions, and rigour of the enclosures against Arb."""
+"""certify.model.activations: API, conventions, and rigour of the enclosures against Arb."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bounds.errors import ParameterError
-from certify.activations import SUPPORTED, Activation, get, leaky_relu, poly
+from certify.model.activations import SUPPORTED, Activation, get, leaky_relu, poly
 from certify.errors import UnsupportedError
-from certify.interval import Interval
+from certify.arith.interval import Interval
 
 SETTINGS = settings(derandomize=True, max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -11,8 +11,8 @@ from hypothesis import given, settings, strategies as st
 
 from bounds.errors import ParameterError
 from certify import Network, lipschitz
-from certify.certificate import normalize_domain, normalize_norm
-from certify.witness import KinkError, jacobian_norm_ball, pair_quotient_ball, point_witness
+from certify.methods.certificate import normalize_domain, normalize_norm
+from certify.arith.witness import KinkError, jacobian_norm_ball, pair_quotient_ball, point_witness
 
 SEEDS = st.integers(0, 2**32 - 1)
 
@@ -97,7 +97,7 @@ def _random_relu_net(seed, d=3, widths=(4, 3), m=2):
 
 
 def _fraction_jacobian(net, x):
-    """Exact rational Jacobian at a point off all kinks (independent of certify.witness)."""
+    """Exact rational Jacobian at a point off all kinks (independent of certify.arith.witness)."""
     h = [Fraction(float(v)) for v in x]
     J = None
     for i, (w, b) in enumerate(zip(net.weights, net.biases)):

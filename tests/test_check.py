@@ -14,8 +14,8 @@ from bounds.errors import NotEvaluableError, ParameterError
 from bounds.params import positive
 from bounds.theorem import Citation, Status, Theorem
 from certify import Network, lipschitz
-from certify.check import check, load_counterexample, mse_upper, output_enclosure
-from certify.fit import random_features
+from certify.harness.check import check, load_counterexample, mse_upper, output_enclosure
+from certify.harness.fit import random_features
 
 SPHERE2 = DataModel(Measure.sphere(2))
 
@@ -264,7 +264,7 @@ def test_undercomplete_entry_scales_by_certified_gap():
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from bounds.strategies import two_layer_networks  # noqa: E402
-from certify.network import two_layer  # noqa: E402
+from certify.model.network import two_layer  # noqa: E402
 
 
 @settings(derandomize=True, max_examples=12, deadline=None)

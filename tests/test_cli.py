@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from certify.__main__ import main
-from certify.network import two_layer
+from certify.model.network import two_layer
 
 
 def test_report_quick_subprocess(tmp_path):

@@ -1,6 +1,6 @@
-"""Tests of the exact method (certify.exact) against published values and an independent brute force.
+"""Tests of the exact method (certify.methods.exact) against published values and an independent brute force.
 
-The brute force below shares no code with certify.exact / certify.regions: it enumerates every
+The brute force below shares no code with certify.methods.exact / certify.arith.regions: it enumerates every
 activation pattern, decides with scipy's LP whether the pattern's region has an interior point in the
 box (or in R^d), and takes the largest Jacobian norm among those regions.
 """
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from bounds.errors import ParameterError
-from certify.exact import exact_lipschitz
-from certify.network import Network
+from certify.methods.exact import exact_lipschitz
+from certify.model.network import Network
 from tests.scale import examples
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lipbab"
@@ -132,8 +132,8 @@ def test_published_witness_is_independently_verified():
     c = exact_lipschitz(net, 2, (np.zeros(10), np.full(10, 0.1)))
     x = c.witness.x
     assert np.all((0 <= x) & (x <= 0.1))
-    # an independent Arb evaluation (certify.witness) of the Jacobian norm at the witness point
-    from certify.witness import jacobian_norm_ball
+    # an independent Arb evaluation (certify.arith.witness) of the Jacobian norm at the witness point
+    from certify.arith.witness import jacobian_norm_ball
     ball = jacobian_norm_ball(net, x, 2)
     assert flint.arb(c.lower) <= ball
     assert ball.upper() <= flint.arb(c.upper)
@@ -254,7 +254,7 @@ def test_time_limit_returns_rigorous_enclosure():
     c = exact_lipschitz(net, math.inf, (np.zeros(10), np.full(10, 1.0)), time_limit=0.3)
     assert c.status == "time_limit" and not c.exact
     assert 0 < c.lower <= c.upper < math.inf
-    from certify.witness import jacobian_norm_ball
+    from certify.arith.witness import jacobian_norm_ball
     assert flint.arb(c.lower) <= jacobian_norm_ball(net, c.witness.x, math.inf)
 
 

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from bounds.errors import ParameterError
-from certify.experiment import certified_margin, fit_slope, sqrt_nk_experiment
-from certify.network import two_layer
+from certify.harness.experiment import certified_margin, fit_slope, sqrt_nk_experiment
+from certify.model.network import two_layer
 
 
 def test_fit_slope_recovers_exponent_and_ci_coverage():

@@ -9,7 +9,7 @@ import pytest
 from bounds.data import gaussian, random_signs, sphere
 from bounds.errors import ParameterError
 from certify import lipschitz
-from certify.fit import cap_construction, fit_quality, margin_fit, random_features
+from certify.harness.fit import cap_construction, fit_quality, margin_fit, random_features
 
 
 def _independent_quality(net, X, y):

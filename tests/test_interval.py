@@ -1,4 +1,4 @@
-"""Soundness and tightness of certify.interval against exact rationals and Arb balls.
+"""Soundness and tightness of certify.arith.interval against exact rationals and Arb balls.
 
 References are independent of the code under test: Python ``Fraction`` / flint ``fmpq_mat`` for
 the exact value of +, -, *, /, sums and matrix products of floats, and Arb (python-flint, 200+
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bounds.errors import ParameterError
 from certify.errors import DomainError, ShapeError
-from certify.interval import (LIBM_ULPS, Enclosure, Interval, UpperBound, check_floating_point_environment,
+from certify.arith.interval import (LIBM_ULPS, Enclosure, Interval, UpperBound, check_floating_point_environment,
                               exp, expm1, hull, intersect, log, log1p, matmul, midrad_affine_box,
                               midrad_matmul, midrad_mul, opnorm_upper, opnorm_upper_midrad,
                               spectral_norm_enclosure, sqrt, sym_lambda_max_upper,

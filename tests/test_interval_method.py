@@ -10,10 +10,10 @@ from hypothesis import given, settings, strategies as st
 import mpmath
 
 from certify import Network, lipschitz
-from certify.activations import get as get_activation
-from certify.branch_and_bound import (activation_relaxation, box_bound, jacobian_enclosure,
+from certify.model.activations import get as get_activation
+from certify.methods.branch_and_bound import (activation_relaxation, box_bound, jacobian_enclosure,
                                       symbolic_preactivations)
-from certify.interval import Interval
+from certify.arith.interval import Interval
 from lipschitz_reference import random_two_layer, sampled_max, two_layer_box_truth
 from tests.scale import examples
 

@@ -1,4 +1,4 @@
-"""Witnessed lower bounds (certify.lower): never above the truth, and tight on easy instances."""
+"""Witnessed lower bounds (certify.methods.lower): never above the truth, and tight on easy instances."""
 
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from certify import Network
-from certify.certificate import normalize_domain
-from certify.lower import lower_bound
-from certify.witness import jacobian_norm_ball, pair_quotient_ball
+from certify.methods.certificate import normalize_domain
+from certify.methods.lower import lower_bound
+from certify.arith.witness import jacobian_norm_ball, pair_quotient_ball
 from lipschitz_reference import random_two_layer, two_layer_box_truth, two_layer_global_truth
 from tests.scale import examples
 

@@ -1,9 +1,9 @@
-"""Tests of certify.network: construction, evaluation, Jacobians, file formats and rigorous enclosures.
+"""Tests of certify.model.network: construction, evaluation, Jacobians, file formats and rigorous enclosures.
 
 Soundness of the interval methods is checked against an independent reference: the network
 re-evaluated in Arb ball arithmetic at 300 bits (exact for the piecewise-linear activations, whose
 values are rationals of the float inputs), with activations re-implemented here from their
-mathematical definitions rather than taken from certify.activations.
+mathematical definitions rather than taken from certify.model.activations.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from bounds.errors import ParameterError
 from certify.errors import DomainError, ShapeError, UnsupportedError
-from certify.interval import Interval
-from certify.network import Network, two_layer
+from certify.arith.interval import Interval
+from certify.model.network import Network, two_layer
 
 LIPBAB_DIR = "/work/shared/data/lipbab"
 LIPBAB_FILES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",

@@ -7,7 +7,7 @@ import sympy
 
 import bounds
 from bounds.params import integer, positive, probability
-from certify import proofsteps as ps
+from certify.harness import proofsteps as ps
 
 
 def _get(tid):

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from bounds.errors import ParameterError
 from certify import Network, lipschitz
-from certify.sdp import check_lmi
+from certify.methods.sdp import check_lmi
 from lipschitz_reference import random_two_layer, sampled_max, two_layer_global_truth
 from tests.scale import examples
 

@@ -10,7 +10,7 @@ from scipy.stats import binom
 from bounds.data import DataModel, Measure
 from bounds.errors import ParameterError
 from certify import lipschitz
-from certify.statistics import TrialOutcome, clopper_pearson, failure_rate
+from certify.harness.statistics import TrialOutcome, clopper_pearson, failure_rate
 
 CUBE1 = DataModel(Measure.cube(1))
 

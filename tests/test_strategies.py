@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import bounds
 from bounds.data import DataModel
 from bounds.strategies import data_models, samples, theorem_parameters, two_layer_networks
-from certify.network import two_layer
+from certify.model.network import two_layer
 
 FAST = settings(derandomize=True, max_examples=25, deadline=None)
 

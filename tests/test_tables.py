@@ -11,8 +11,8 @@ import pytest
 
 import bounds
 from bounds.errors import NotEvaluableError, ParameterError, UnknownParameterError
-from certify import tables
-from certify.tables import Column, Table, table
+from bounds import tables
+from bounds.tables import Column, Table, table
 
 FIXED = dict(d=100, eps=0.5, delta=0.01, W=10, J=10)
 

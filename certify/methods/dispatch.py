@@ -5,7 +5,7 @@ Methods are registered in :data:`METHODS` under their public names.  Every metho
 ``fn(net, norm, domain, *, tol, time_limit, node_limit, **options) -> Certificate``
 
 receiving the canonical norm (``1``, ``2`` or ``math.inf``) and the normalised domain (``None`` or
-a pair of float arrays, see :func:`certify.certificate.normalize_domain`).  The dispatcher records
+a pair of float arrays, see :func:`certify.methods.certificate.normalize_domain`).  The dispatcher records
 the total wall-clock time in ``Certificate.elapsed``.
 """
 
@@ -17,11 +17,11 @@ import time
 
 from bounds.errors import ParameterError
 
-from .certificate import Certificate, normalize_domain, normalize_norm
-from .naive import naive_lipschitz
-from .branch_and_bound import interval_lipschitz
-from .sdp import sdp_lipschitz, slope_restricted
-from .exact import exact_lipschitz
+from certify.methods.certificate import Certificate, normalize_domain, normalize_norm
+from certify.methods.naive import naive_lipschitz
+from certify.methods.branch_and_bound import interval_lipschitz
+from certify.methods.sdp import sdp_lipschitz, slope_restricted
+from certify.methods.exact import exact_lipschitz
 
 __all__ = ["lipschitz", "METHODS", "choose_method", "AUTO_TIME_LIMIT"]
 

@@ -1,6 +1,6 @@
 """Fitters: networks that (nearly) interpolate a sample, to feed the theorem checker.
 
-Each fitter returns a :class:`Fit`: the :class:`~certify.network.Network`, how well it fits
+Each fitter returns a :class:`Fit`: the :class:`~certify.model.network.Network`, how well it fits
 (train MSE, largest residual, smallest margin ``y_i f(x_i)``), an honest parameter count (every
 weight and bias of the network, including the output bias slot), the method and the seed.
 
@@ -26,9 +26,9 @@ from scipy.optimize import minimize
 
 from bounds.errors import ParameterError
 
-from . import activations as _activations
-from .errors import ShapeError
-from .network import Network, two_layer
+from certify.model import activations as _activations
+from certify.errors import ShapeError
+from certify.model.network import Network, two_layer
 
 __all__ = ["Fit", "fit_quality", "random_features", "margin_fit", "cap_construction"]
 
@@ -137,7 +137,7 @@ def random_features(X, y, k: int, activation="relu", seed=None, tol: float = 1e-
     k : int
         Number of hidden neurons.
     activation : str
-        Any activation of :mod:`certify.activations`.
+        Any activation of :mod:`certify.model.activations`.
     seed : optional
         Seed of the first layer.
     tol : float

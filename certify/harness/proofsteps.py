@@ -19,7 +19,7 @@ the functions take the record as an argument so that tests can pass a mutated co
 
 Examples
 --------
->>> from certify.proofsteps import run_all
+>>> from certify.harness.proofsteps import run_all
 >>> results = run_all()              # doctest: +SKIP
 >>> all(r.holds for r in results)    # doctest: +SKIP
 True

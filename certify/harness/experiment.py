@@ -2,7 +2,7 @@
 
 :func:`sqrt_nk_experiment` draws ``n`` points uniformly on the unit sphere ``S^{d-1}`` with random
 sign labels, fits two-layer (leaky) ReLU networks with ``k`` neurons to margin 1 (``y_i f(x_i) >= 1``,
-:func:`certify.fit.margin_fit`), certifies the **global** l2 Lipschitz constant of each fitted
+:func:`certify.harness.fit.margin_fit`), certifies the **global** l2 Lipschitz constant of each fitted
 network with :func:`certify.lipschitz` (for ``k <= d`` the exact method is fast: every activation
 pattern is realisable and the constant is a maximum over subsets of neurons), and fits the
 log-log slope of the certified constant against ``n/k`` with a t-interval.
@@ -19,7 +19,7 @@ What the numbers mean
 
 Examples
 --------
->>> from certify.experiment import sqrt_nk_experiment
+>>> from certify.harness.experiment import sqrt_nk_experiment
 >>> res = sqrt_nk_experiment(d=16, ks=(2,), ratios=(1, 2, 4), seeds=(0,))   # doctest: +SKIP
 >>> res.slope.slope                                                          # doctest: +SKIP
 """
@@ -39,10 +39,10 @@ import bounds
 from bounds.data import random_signs, sphere
 from bounds.errors import ParameterError
 
-from . import activations as _activations
-from .check import output_enclosure
-from .fit import margin_fit
-from .lipschitz import lipschitz
+from certify.model import activations as _activations
+from certify.harness.check import output_enclosure
+from certify.harness.fit import margin_fit
+from certify.methods.dispatch import lipschitz
 
 __all__ = ["ExperimentPoint", "SlopeFit", "ExperimentResult", "fit_slope", "sqrt_nk_experiment",
            "certified_margin"]
@@ -221,8 +221,8 @@ class ExperimentResult:
         return "\n".join(lines)
 
     def to_table(self):
-        """The points as a :class:`certify.tables.Table`."""
-        from .tables import Column, Table
+        """The points as a :class:`bounds.tables.Table`."""
+        from bounds.tables import Column, Table
         cols = [Column("n", kind="number"), Column("k", kind="number"),
                 Column("ratio", "n/k", "$n/k$"), Column("seed", kind="number"),
                 Column("margin", "verified margin", kind="lower", digits=3),
@@ -352,7 +352,7 @@ def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8), ratios: Seque
     seeds : sequence of int
         One sample and one fit per seed and per ``(k, n)``.
     weight_decay, max_iter
-        Passed to :func:`certify.fit.margin_fit` (margin 1, squared hinge).
+        Passed to :func:`certify.harness.fit.margin_fit` (margin 1, squared hinge).
     restarts : int
         Fresh initialisations tried after a run that misses the margin.
     activation : str
@@ -429,7 +429,7 @@ def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8), ratios: Seque
     config = dict(d=d, ks=tuple(ks), ratios=tuple(ratios), seeds=tuple(seeds),
                   weight_decay=weight_decay, max_iter=max_iter, restarts=restarts,
                   time_limit=time_limit, activation=activation, fits_per_sample=fits_per_sample,
-                  fitter="certify.fit.margin_fit (margin 1, squared hinge)")
+                  fitter="certify.harness.fit.margin_fit (margin 1, squared hinge)")
     notes = ["Fits that did not reach a verified margin of 1 are excluded from the slope and shown "
              "in the table.",
              "The conjecture's constant is unspecified: its curve is drawn through the geometric "

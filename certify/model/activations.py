@@ -13,7 +13,7 @@ Conventions
   value theorem for Lipschitz functions it contains every difference quotient
   ``(psi(b) - psi(a)) / (b - a)`` with ``a, b`` in the interval.
 * :meth:`Activation.interval` encloses the exact range ``psi(Z)``, rounded outward.  Smooth
-  activations are built from :mod:`certify.interval`'s ``exp``/``log1p``/``tanh`` and so inherit
+  activations are built from :mod:`certify.arith.interval`'s ``exp``/``log1p``/``tanh`` and so inherit
   its libm assumption (see ``docs/arithmetic.md``).
 """
 
@@ -28,8 +28,8 @@ from scipy.special import expit
 
 from bounds.errors import ParameterError
 
-from .errors import UnsupportedError
-from .interval import Interval, exp, log1p
+from certify.errors import UnsupportedError
+from certify.arith.interval import Interval, exp, log1p
 
 __all__ = ["Activation", "get", "leaky_relu", "poly", "SUPPORTED"]
 

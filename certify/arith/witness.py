@@ -37,7 +37,7 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
-from .certificate import Witness, normalize_domain, normalize_norm
+from certify.methods.certificate import Witness, normalize_domain, normalize_norm
 
 __all__ = [
     "KinkError",
@@ -194,7 +194,7 @@ def _activation_name(act) -> str:
 
 
 def arb_activation(act) -> _ArbActivation:
-    """Build the Arb evaluator of an activation object (from :mod:`certify.activations`).
+    """Build the Arb evaluator of an activation object (from :mod:`certify.model.activations`).
 
     Smooth activations are recognised by name; piecewise-linear ones are read from their
     ``breakpoints`` and ``slopes`` attributes, with values at the breakpoints taken from the float
@@ -510,7 +510,7 @@ def pair_quotient_ball(net, x1, x2, norm=2, *, prec: int = 128) -> flint.arb:
 
 
 def point_witness(net, x, norm=2, *, pattern=None, domain=None, prec: int = 128) -> Witness:
-    """A :class:`~certify.certificate.Witness` of kind ``"point"`` at ``x``."""
+    """A :class:`~certify.methods.certificate.Witness` of kind ``"point"`` at ``x``."""
     ball = jacobian_norm_ball(net, x, norm, pattern=pattern, domain=domain, prec=prec)
     x = np.array(x, dtype=np.float64).reshape(-1)
     x.setflags(write=False)
@@ -520,7 +520,7 @@ def point_witness(net, x, norm=2, *, pattern=None, domain=None, prec: int = 128)
 
 
 def pair_witness(net, x1, x2, norm=2, *, prec: int = 128) -> Witness:
-    """A :class:`~certify.certificate.Witness` of kind ``"pair"``."""
+    """A :class:`~certify.methods.certificate.Witness` of kind ``"pair"``."""
     ball = pair_quotient_ball(net, x1, x2, norm, prec=prec)
     a = np.array(x1, dtype=np.float64).reshape(-1)
     b = np.array(x2, dtype=np.float64).reshape(-1)

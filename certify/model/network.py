@@ -27,9 +27,9 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
-from . import activations as _activations
-from .errors import DomainError, ShapeError, UnsupportedError
-from .interval import Interval
+from certify.model import activations as _activations
+from certify.errors import DomainError, ShapeError, UnsupportedError
+from certify.arith.interval import Interval
 
 __all__ = ["Network", "two_layer"]
 
@@ -102,7 +102,7 @@ def _resolve_activations(activation, n_hidden: int) -> tuple:
 
 
 def _activation_spec(act) -> str:
-    """A string that :func:`certify.activations.get` maps back to ``act`` (used by ``to_npz``)."""
+    """A string that :func:`certify.model.activations.get` maps back to ``act`` (used by ``to_npz``)."""
     spec = getattr(act, "spec", None)
     if isinstance(spec, str):
         return spec
@@ -163,7 +163,7 @@ class Network:
             also be ``None`` (zeros).
         activation : str, Activation, or sequence of them, optional
             One activation for every hidden layer, or a list with exactly one per hidden layer
-            (``len(weights) - 1``).  Names as accepted by :func:`certify.activations.get`.
+            (``len(weights) - 1``).  Names as accepted by :func:`certify.model.activations.get`.
 
         Returns
         -------
@@ -495,7 +495,7 @@ class Network:
     # -------------------------------------------------------------------------- rigorous enclosures
     def _check_box(self, box) -> Interval:
         if not isinstance(box, Interval):
-            raise ShapeError(f"box: expected a certify.interval.Interval, got {type(box).__name__}; "
+            raise ShapeError(f"box: expected a certify.arith.interval.Interval, got {type(box).__name__}; "
                              "build one with Interval(lo, hi)")
         if box.shape != (self.input_dim,):
             raise ShapeError(f"box: expected shape ({self.input_dim},), got {box.shape}")
@@ -515,7 +515,7 @@ class Network:
         list of Interval
             ``depth`` intervals; entry ``i`` contains ``W_i a_{i-1}(x) + b_i`` for every ``x`` in the box
             (the last one encloses the output).  Rigorous under IEEE binary64 round-to-nearest: the
-            :class:`~certify.interval.Interval` arithmetic rounds outward.
+            :class:`~certify.arith.interval.Interval` arithmetic rounds outward.
         """
         a = self._check_box(box)
         pre = []

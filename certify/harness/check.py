@@ -18,14 +18,14 @@
 
 Probabilistic statements may fail with probability ``delta`` on a legitimate instance, so a
 single violation of such a statement is reported with ``delta`` attached (use
-:func:`certify.statistics.failure_rate` to test a failure frequency); a deterministic statement
+:func:`certify.harness.statistics.failure_rate` to test a failure frequency); a deterministic statement
 must never be violated.
 
 Examples
 --------
 >>> import numpy as np, certify
 >>> from bounds.data import DataModel, Measure
->>> from certify.fit import random_features
+>>> from certify.harness.fit import random_features
 >>> model = DataModel(Measure.sphere(4))                    # random signs on S^3
 >>> X, y = model.sample(12, seed=0)
 >>> fit = random_features(X, y, k=16, seed=1)
@@ -52,9 +52,9 @@ import bounds
 from bounds.errors import ParameterError
 from bounds.theorem import HypothesisResult, Theorem
 
-from .errors import ShapeError, UnsupportedError
-from .interval import Interval, inflate_upper
-from .network import Network
+from certify.errors import ShapeError, UnsupportedError
+from certify.arith.interval import Interval, inflate_upper
+from certify.model.network import Network
 
 __all__ = ["check", "CheckResult", "load_counterexample", "ADAPTERS", "output_enclosure",
            "VERDICTS", "DEFAULT_CERTIFIER_OPTIONS", "mse_upper",
@@ -150,7 +150,7 @@ class CheckResult:
         return s
 
     def as_row(self) -> dict:
-        """A flat dict for tables (:class:`certify.tables.Table` rows, CSV, pandas).
+        """A flat dict for tables (:class:`bounds.tables.Table` rows, CSV, pandas).
 
         Keys: ``theorem``, ``verdict``, ``n``, ``d``, ``p`` (network parameters), ``bound``
         (float, rounded down; ``None`` when not applicable), ``upper`` (certified), ``ratio``,
@@ -239,7 +239,7 @@ def output_enclosure(net: Network, X, chunk_entries: int = 2_000_000) -> Interva
     size of the intermediate values.  Rows are processed in chunks of about ``chunk_entries``
     hidden values to bound memory.
     """
-    from .interval import concatenate
+    from certify.arith.interval import concatenate
     X = np.asarray(X, dtype=float)
     rows = max(1, chunk_entries // max(net.widths))
     parts = []
@@ -420,7 +420,7 @@ def _network_class(ctx: _Context, *, diameter_name=None, j_name=None, weight_nam
     if radius_name:
         ctx.set(radius_name, R, "model" if "R" not in ctx.user else "user")
     if bbar_name:
-        from .naive import layer_norm_uppers, mul_up
+        from certify.methods.naive import layer_norm_uppers, mul_up
         norms = layer_norm_uppers(net, 2)
         best = 0.0
         for i in range(len(norms)):
@@ -549,8 +549,8 @@ def _plan_polynomial(ctx):
 
 def _spectral_proxy_upper(net) -> float:
     """Rigorous upper bound on ``Lip(psi) ||a||_2 ||W||_op``."""
-    from .interval import spectral_norm_enclosure
-    from .naive import mul_up
+    from certify.arith.interval import spectral_norm_enclosure
+    from certify.methods.naive import mul_up
     W, _, a = net.as_two_layer()
     a_norm = float(spectral_norm_enclosure(np.asarray(a)[None, :])[1])
     w_norm = float(spectral_norm_enclosure(W)[1])
@@ -696,7 +696,7 @@ def failure_factor(theorem) -> int:
 
 
 def _default_certifier(net, norm=2, domain=None, **kw):
-    from .lipschitz import lipschitz
+    from certify.methods.dispatch import lipschitz
     return lipschitz(net, norm=norm, domain=domain, **{**DEFAULT_CERTIFIER_OPTIONS, **kw})
 
 
@@ -712,7 +712,7 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
     X : array_like, shape (n, d)
     y : array_like, shape (n,)
     net : Network or Fit
-        The fitted network (a :class:`certify.fit.Fit` is unwrapped).
+        The fitted network (a :class:`certify.harness.fit.Fit` is unwrapped).
     model : bounds.data.DataModel, optional
         The distribution the sample came from: supplies ``c, K, sigma^2`` and the support.
     certifier : callable, optional
@@ -749,7 +749,7 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
     if hasattr(net, "network") and isinstance(getattr(net, "network"), Network):
         net = net.network
     if not isinstance(net, Network):
-        raise ParameterError("net", type(net).__name__, "a certify.Network (or a certify.fit.Fit)")
+        raise ParameterError("net", type(net).__name__, "a certify.Network (or a certify.harness.fit.Fit)")
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     if X.ndim != 2 or y.shape != (X.shape[0],):
@@ -821,7 +821,7 @@ def check(theorem, X, y, net, *, model=None, certifier: Callable | None = None, 
         if probabilistic:
             ctx.notes.append(f"violation of a probabilistic statement: it is allowed to fail with "
                              f"probability <= delta = {delta:g}; estimate the failure rate with "
-                             "certify.statistics.failure_rate before calling it a counterexample")
+                             "certify.harness.statistics.failure_rate before calling it a counterexample")
         else:
             ctx.notes.append("violation of a DETERMINISTIC statement: either the statement, its "
                              "constants, the hypotheses' check or the certifier is wrong")

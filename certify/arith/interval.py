@@ -19,7 +19,7 @@ How rigour is obtained (details and measured widths in ``docs/arithmetic.md``):
   many ulps; the test suite measures their error against Arb on this machine.
 
 Hot loops that cannot afford :class:`Interval` objects (the branch and bound of
-:mod:`certify.exact`) use the midpoint-radius kernels on plain arrays with leading batch axes:
+:mod:`certify.methods.exact`) use the midpoint-radius kernels on plain arrays with leading batch axes:
 :func:`midrad_matmul` (the kernel of :func:`matmul`), :func:`midrad_mul`, :func:`midrad_affine_box`,
 :func:`inflate_upper`, :func:`sym_lambda_max_upper_batch` (interval Cholesky) and
 :func:`opnorm_upper_midrad`.
@@ -38,7 +38,7 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
-from .errors import DomainError, ShapeError
+from certify.errors import DomainError, ShapeError
 
 __all__ = [
     "Interval", "UpperBound", "Enclosure", "LIBM_ULPS",
@@ -79,7 +79,7 @@ def check_floating_point_environment() -> None:
           and (tiny * 0.5)[0] * 2.0 == 2.0 ** -1022              # ...and read back (no DAZ)
           and 1.0 + 0.75 * ulp == 1.0 + ulp and 1.0 + 0.25 * ulp == 1.0)
     if not ok:
-        raise RuntimeError("certify.interval needs IEEE binary64 round-to-nearest with gradual "
+        raise RuntimeError("certify.arith.interval needs IEEE binary64 round-to-nearest with gradual "
                            "underflow; the current floating-point environment differs (flush-to-zero "
                            "or a directed rounding mode), so no enclosure would be rigorous")
 
@@ -763,7 +763,7 @@ def matmul(a, b) -> Interval:
 # ------------------------------------------------------------------------------- midpoint-radius kernels
 #
 # Array kernels on (mid, rad) pairs of plain float arrays, for callers that run many small interval
-# computations in a loop (certify.exact's branch and bound) and cannot afford Interval objects.
+# computations in a loop (certify.methods.exact's branch and bound) and cannot afford Interval objects.
 # A pair ``(m, r)`` stands for every real array ``x`` with ``|x - m| <= r`` elementwise, exactly;
 # ``r = None`` means a point (radius zero).  Every kernel accepts leading batch axes (numpy
 # broadcasting) and returns a pair with the same meaning.
@@ -825,7 +825,7 @@ def midrad_matmul(mA, rA, mB, rB) -> tuple[np.ndarray, np.ndarray]:
     # Underflow: each k-term dot product has absolute error at most k 2^-1074 beyond the relative
     # part; TINY = 2^-1022 >= 2^52 * 2^-1074 covers up to three such terms.  Below, the in-place
     # pairs ``*= _ONE_PLUS; += TINY`` are :func:`_up_pos` (one float up), written out because this
-    # kernel runs millions of times on tiny matrices in certify.exact; the final scaling is the
+    # kernel runs millions of times on tiny matrices in certify.methods.exact; the final scaling is the
     # two-operation bound of :func:`_mul_bound_up`.
     absA = np.abs(mA)
     if rA is None and rB is None:
@@ -902,7 +902,7 @@ def midrad_scale_rows(a, b, rb, pos_f, neg_f):
     and ``rb`` is a radius on ``b``.  With ``pos_f`` a lower and ``neg_f`` an upper function of some
     ``z`` (``lo_f(x) <= z <= hi_f(x)``), the result is a lower function of ``a z + b``; swap them
     for an upper one.  This is the per-neuron step of symbolic interval (linear relaxation)
-    propagation, shared by :mod:`certify.exact` and :mod:`certify.branch_and_bound`.
+    propagation, shared by :mod:`certify.methods.exact` and :mod:`certify.methods.branch_and_bound`.
     """
     sel = (a >= 0)[:, None]
     M = np.where(sel, pos_f[0], neg_f[0])

@@ -25,7 +25,7 @@ What is verified (see ``docs/methods/exact.md``)
     * pruning a node as empty: an exact rational Farkas certificate (:func:`regions.verify_empty_interior`);
       when the float LP says "empty" but the certificate fails, the node is kept;
     * node bounds: interval arithmetic with a priori rounding-error terms (the batched
-      midpoint-radius kernels of :mod:`certify.interval`, whose docstrings give the rounding arguments);
+      midpoint-radius kernels of :mod:`certify.arith.interval`, whose docstrings give the rounding arguments);
     * leaves: the region's Jacobian is computed in rationals and its norm enclosed by Arb;
     * the lower bound: a point verified in rationals to be interior to a region, and that region's
       Jacobian norm in ball arithmetic.
@@ -43,12 +43,12 @@ from flint import fmpq
 
 from bounds.errors import ParameterError
 
-from .certificate import (Witness, make_certificate, normalize_domain, normalize_norm,
+from certify.methods.certificate import (Witness, make_certificate, normalize_domain, normalize_norm,
                           register_verifier)
-from .interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box,
+from certify.arith.interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box,
                        midrad_affine_combine, midrad_matmul, midrad_scale_rows,
                        midrad_mul, opnorm_upper_midrad)
-from .regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, to_fmpq,
+from certify.arith.regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, to_fmpq,
                       verify_empty_interior)
 
 __all__ = ["exact_lipschitz", "ExactSearch"]
@@ -162,7 +162,7 @@ class ExactSearch:
     Parameters
     ----------
     weights, biases, specs
-        As returned by :func:`certify.regions.network_arrays`.
+        As returned by :func:`certify.arith.regions.network_arrays`.
     norm : {1, 2, math.inf}
     box : None or (lo, hi) float arrays
     tol : float
@@ -306,7 +306,7 @@ class ExactSearch:
         bp = self.bps[l]
         return bp[np.minimum(pl, len(bp) - 1)] if bp.size else np.zeros_like(pl, dtype=float)
 
-    # shared with the interval branch and bound (certify.interval)
+    # shared with the interval branch and bound (certify.arith.interval)
     _scaled_rows = staticmethod(midrad_scale_rows)
     _combine = staticmethod(midrad_affine_combine)
 
@@ -776,7 +776,7 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
 
     Returns
     -------
-    certify.certificate.Certificate
+    certify.methods.certificate.Certificate
         ``method="exact"``; ``details`` holds the search statistics.
     """
     t0 = time.perf_counter()

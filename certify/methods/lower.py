@@ -1,7 +1,7 @@
 """Witnessed lower bounds on the Lipschitz constant by multi-start local search.
 
 Search is heuristic and done in floating point; only the *final* candidates are evaluated in ball
-arithmetic (:func:`certify.witness.point_witness`), so the returned value is a rigorous lower bound
+arithmetic (:func:`certify.arith.witness.point_witness`), so the returned value is a rigorous lower bound
 whatever the search did.
 
 Search strategy
@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 
-from .certificate import Witness, normalize_norm
-from .witness import KinkError, pair_witness, point_witness
+from certify.methods.certificate import Witness, normalize_norm
+from certify.arith.witness import KinkError, pair_witness, point_witness
 
 __all__ = ["lower_bound", "batch_jacobian_norms"]
 
@@ -132,7 +132,7 @@ def lower_bound(net, norm=2, domain=None, *, n_starts: int = 256, n_ascents: int
     net : certify.Network
     norm : {1, 2, inf}
     domain : None or (lo, hi)
-        Normalised box (see :func:`certify.certificate.normalize_domain`) or ``None``.
+        Normalised box (see :func:`certify.methods.certificate.normalize_domain`) or ``None``.
     n_starts : int
         Random starting points scored in float.
     n_ascents : int

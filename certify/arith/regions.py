@@ -3,7 +3,7 @@
 Every float64 weight, bias, breakpoint and slope is a dyadic rational, so a region's affine maps,
 its Jacobian and the membership of a point in its interior can be decided *exactly* with
 python-flint's ``fmpq``/``fmpq_mat``.  This module is the trusted core of the exact method
-(:mod:`certify.exact`): the branch and bound runs in floating point and only its conclusions are
+(:mod:`certify.methods.exact`): the branch and bound runs in floating point and only its conclusions are
 re-checked here.
 
 Conventions
@@ -27,8 +27,8 @@ from flint import arb, fmpq, fmpq_mat
 
 from bounds.errors import ParameterError
 
-# one implementation of the float <-> ball rounding helpers (re-exported for certify.exact)
-from .witness import arb_ceil, arb_floor
+# one implementation of the float <-> ball rounding helpers (re-exported for certify.methods.exact)
+from certify.arith.witness import arb_ceil, arb_floor
 
 __all__ = [
     "PLSpec",
@@ -85,7 +85,7 @@ def pl_spec(act) -> PLSpec:
     act : str or object
         ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"leaky_relu:<alpha>"``, ``"abs"``,
         ``"hardtanh"``, ``"identity"``, or an object with ``name`` (and ``param`` for leaky ReLU),
-        such as :class:`certify.activations.Activation`.
+        such as :class:`certify.model.activations.Activation`.
 
     Raises
     ------
@@ -116,7 +116,7 @@ def pl_spec(act) -> PLSpec:
 def network_arrays(net):
     """``(weights, biases, specs)`` of a network object: float64 lists and :class:`PLSpec` per layer.
 
-    Accepts a :class:`certify.network.Network` (or anything with ``weights``, ``biases`` and
+    Accepts a :class:`certify.model.network.Network` (or anything with ``weights``, ``biases`` and
     ``activations``; weights in the ``(out, in)`` convention).
     """
     try:

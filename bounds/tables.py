@@ -12,7 +12,7 @@ the CSV keeps the formula's value in a separate ``formula_value`` column, marked
 
 Examples
 --------
->>> from certify.tables import table
+>>> from bounds.tables import table
 >>> t = table("universal_law", grid={"n": [10**4, 10**9]},
 ...           fixed=dict(d=100, p=10**6, eps=0.5, delta=0.01, W=10, J=10))
 >>> [row["hypotheses"] for row in t.rows]

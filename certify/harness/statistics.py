@@ -58,7 +58,7 @@ class TrialOutcome:
     applicable : bool
         Whether the statement's hypotheses held (inapplicable trials are not counted).
     detail : object
-        Anything else (a :class:`~certify.check.CheckResult` for theorem trials).
+        Anything else (a :class:`~certify.harness.check.CheckResult` for theorem trials).
     """
 
     failed: bool
@@ -163,7 +163,7 @@ def _as_outcome(value) -> TrialOutcome:
 
 
 def _theorem_trial(theorem, fitter, check_options):
-    from .check import check
+    from certify.harness.check import check
 
     def trial(X, y, seed):
         fit = fitter(X, y, seed)
@@ -176,7 +176,7 @@ def _theorem_trial(theorem, fitter, check_options):
 
 def _statement_failure_probability(statement, delta):
     """``delta``, or ``k delta`` for a statement holding "with probability at least 1 - k delta"."""
-    from .check import failure_factor
+    from certify.harness.check import failure_factor
     import bounds
     th = bounds.get(statement) if isinstance(statement, str) else statement
     return None if delta is None else failure_factor(th) * float(delta)
@@ -208,7 +208,7 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
         Of the Clopper-Pearson interval.
     fitter : callable, optional
         ``fitter(X, y, seed) -> Fit or Network`` for theorem statements; default
-        :func:`certify.fit.random_features` with ``k = 2n`` (exact interpolation).
+        :func:`certify.harness.fit.random_features` with ``k = 2n`` (exact interpolation).
     **check_options
         Passed to :func:`certify.check` (``eps``, ``delta``, ``certifier`` ...); the ``model`` is
         passed automatically.
@@ -221,7 +221,7 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
         raise ParameterError("n_trials", n_trials, "integers >= 1")
     if isinstance(statement, (str, Theorem)):
         if fitter is None:
-            from .fit import random_features
+            from certify.harness.fit import random_features
 
             def fitter(X, y, s):
                 return random_features(X, y, k=2 * len(y), seed=s)

@@ -161,7 +161,7 @@ class Witness:
     value_ball : str
         The Arb ball the value was read from.
     pattern : tuple or None
-        Activation pattern used at a kink (see :func:`certify.witness.jacobian_norm_ball`).
+        Activation pattern used at a kink (see :func:`certify.arith.witness.jacobian_norm_ball`).
     """
 
     kind: str
@@ -173,7 +173,7 @@ class Witness:
 
     def recompute(self, net, norm, domain=None):
         """Re-evaluate the witness in ball arithmetic; returns a ``flint.arb``."""
-        from .witness import jacobian_norm_ball, pair_quotient_ball
+        from certify.arith.witness import jacobian_norm_ball, pair_quotient_ball
         if self.kind == "point":
             return jacobian_norm_ball(net, self.x, norm, pattern=self.pattern, domain=domain)
         if self.kind == "pair":

@@ -35,9 +35,9 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
-from .certificate import make_certificate, register_verifier
-from .lower import lower_bound
-from .witness import _to_arb_mat, arb_ceil
+from certify.methods.certificate import make_certificate, register_verifier
+from certify.methods.lower import lower_bound
+from certify.arith.witness import _to_arb_mat, arb_ceil
 
 __all__ = ["sdp_lipschitz", "slope_restricted", "lipsdp_matrix_float", "check_lmi",
            "verify_sdp", "SDPError"]
@@ -381,7 +381,7 @@ def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=No
         raise ParameterError("norm", norm, "2 (LipSDP bounds the l2 Lipschitz constant)")
     t0 = time.perf_counter()
     if len(net.weights) == 1:
-        from .naive import naive_lipschitz  # an affine map: the spectral norm is the constant
+        from certify.methods.naive import naive_lipschitz  # an affine map: the spectral norm is the constant
         return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
     upper, details = sdp_upper(net, solver=solver, margin=margin)
     lo_opts = {"n_starts": 256, "n_ascents": 6, "iters": 40}

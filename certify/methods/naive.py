@@ -5,10 +5,10 @@ For ``f = W_L o s_{L-1} o W_{L-1} o ... o s_1 o W_1`` (plus biases, which do not
 .. math:: \\mathrm{Lip}_p(f) \\le \\prod_{i=1}^{L} \\|W_i\\|_{p\\to p} \\prod_{i=1}^{L-1} \\mathrm{Lip}(s_i),
 
 valid globally and hence on every box.  Each operator norm is enclosed rigorously (l1/linf: max
-column/row absolute sums with outward rounding; l2: :func:`certify.interval.spectral_norm_enclosure`,
+column/row absolute sums with outward rounding; l2: :func:`certify.arith.interval.spectral_norm_enclosure`,
 not power iteration) and the product is rounded upward.  The lower end comes from a witnessed
-local search (:mod:`certify.lower`).  The independent check recomputes every norm in Arb
-(:func:`certify.witness.arb_matrix_norm`).
+local search (:mod:`certify.methods.lower`).  The independent check recomputes every norm in Arb
+(:func:`certify.arith.witness.arb_matrix_norm`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
-from .certificate import make_certificate, register_verifier
-from .interval import Interval, opnorm_upper, spectral_norm_enclosure
-from .lower import lower_bound
-from .witness import _to_arb_mat, arb_matrix_norm
+from certify.methods.certificate import make_certificate, register_verifier
+from certify.arith.interval import Interval, opnorm_upper, spectral_norm_enclosure
+from certify.methods.lower import lower_bound
+from certify.arith.witness import _to_arb_mat, arb_matrix_norm
 
 __all__ = ["naive_lipschitz", "layer_norm_uppers", "mul_up"]
 
@@ -87,7 +87,7 @@ def naive_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=
     domain : None or (lo, hi)
         Only used for the lower bound (the upper bound is global).
     lower_options : dict, optional
-        Passed to :func:`certify.lower.lower_bound` (``n_starts``, ``seed``, ...).
+        Passed to :func:`certify.methods.lower.lower_bound` (``n_starts``, ``seed``, ...).
 
     Returns
     -------

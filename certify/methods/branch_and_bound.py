@@ -10,7 +10,7 @@ Upper bound on a sub-box ``B``: :func:`jacobian_enclosure` encloses every Clarke
 ``B`` in an interval matrix (pre-activation enclosures by linear relaxation, see
 :func:`symbolic_preactivations`, intersected with interval bound propagation; activation
 derivative ranges; products chained from the output side), and
-:func:`certify.interval.opnorm_upper` bounds ``sup ||M||_{p->p}`` over that interval matrix
+:func:`certify.arith.interval.opnorm_upper` bounds ``sup ||M||_{p->p}`` over that interval matrix
 (l1/linf: column/row sums of magnitudes; l2: the least of ``sqrt(||.||_1 ||.||_inf)``, a
 Collatz-Wielandt bound and ``||mid||_2 + ||rad||_2``).  All of it is outward rounded.
 
@@ -35,10 +35,10 @@ import time
 
 import numpy as np
 
-from .certificate import make_certificate, register_verifier
-from .interval import (Interval, midrad, midrad_affine_box, midrad_affine_combine,
+from certify.methods.certificate import make_certificate, register_verifier
+from certify.arith.interval import (Interval, midrad, midrad_affine_box, midrad_affine_combine,
                        midrad_scale_rows, opnorm_upper)
-from .lower import _es_ascent, _fd_ascent, batch_jacobian_norms, best_witness, lower_bound
+from certify.methods.lower import _es_ascent, _fd_ascent, batch_jacobian_norms, best_witness, lower_bound
 
 __all__ = ["interval_lipschitz", "box_bound", "verify_interval", "symbolic_preactivations",
            "jacobian_enclosure",
@@ -128,11 +128,11 @@ def _best(cands, zm, sign):
 def symbolic_preactivations(net, lo, hi) -> list[Interval]:
     """Rigorous enclosures of the hidden pre-activations over ``[lo, hi]`` by linear relaxation.
 
-    Symbolic interval propagation (as in :mod:`certify.exact`): every hidden pre-activation is
+    Symbolic interval propagation (as in :mod:`certify.methods.exact`): every hidden pre-activation is
     kept between two affine functions of ``x`` with rigorous radii
-    (:func:`certify.interval.midrad_scale_rows`, :func:`certify.interval.midrad_affine_combine`),
+    (:func:`certify.arith.interval.midrad_scale_rows`, :func:`certify.arith.interval.midrad_affine_combine`),
     each activation replaced by the affine bounds of :func:`activation_relaxation`; the functions
-    are evaluated over the box (:func:`certify.interval.midrad_affine_box`) and intersected with
+    are evaluated over the box (:func:`certify.arith.interval.midrad_affine_box`) and intersected with
     plain interval propagation of the previous layer's (already intersected) enclosure and with
     the enclosure of :meth:`Network.interval_forward` (interval products in midpoint-radius form
     are inclusion monotone only up to rounding, so that last intersection is what makes each
@@ -207,8 +207,8 @@ def _fallback_global(net, norm, tol, time_limit, **options):
     """Interval branch and bound needs a box: use LipSDP (l2, slope-restricted) or the naive product."""
     import dataclasses
 
-    from .naive import naive_lipschitz
-    from .sdp import sdp_lipschitz, slope_restricted
+    from certify.methods.naive import naive_lipschitz
+    from certify.methods.sdp import sdp_lipschitz, slope_restricted
 
     if norm == 2 and slope_restricted(net) and len(net.weights) > 1:
         cert = sdp_lipschitz(net, norm, None, tol=tol, time_limit=time_limit)
@@ -238,7 +238,7 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
     node_limit : int, optional
         Maximal number of bounded boxes.
     lower_options : dict, optional
-        Options of the initial :func:`certify.lower.lower_bound` search.
+        Options of the initial :func:`certify.methods.lower.lower_bound` search.
     ascent_every : int
         Run a local ascent inside the current worst box every this many nodes.
     seed : int
