@@ -106,6 +106,7 @@ class _ArbActivation:
     values_at_breakpoints: tuple = ()
     smooth_value: object = None
     smooth_deriv: object = None
+    group: int = 0   # GroupSort block size (0 for elementwise activations)
 
     @property
     def piecewise_linear(self) -> bool:
@@ -160,6 +161,43 @@ class _ArbActivation:
         return flint.arb(self.slopes[k])
 
 
+def _arb_cmp(a, b) -> int:
+    return -1 if a < b else (1 if a > b else 0)
+
+
+def _arb_groupsort(z: list, G: int) -> list:
+    """Ball enclosure of GroupSort of a list of balls.
+
+    The ``k``-th order statistic is nondecreasing in every argument, so it lies between the
+    ``k``-th smallest lower end and the ``k``-th smallest upper end (exact points, sorted exactly).
+    """
+    import functools
+
+    key = functools.cmp_to_key(_arb_cmp)
+    out = []
+    for s in range(0, len(z), G):
+        lows = sorted((v.lower() for v in z[s:s + G]), key=key)
+        highs = sorted((v.upper() for v in z[s:s + G]), key=key)
+        out.extend(lo.union(hi) for lo, hi in zip(lows, highs))
+    return out
+
+
+def _arb_sort_permutation(z: list, G: int) -> list[int]:
+    """``perm`` with ``groupsort(z)[k] = z[perm[k]]``, when every block is certainly strictly ordered.
+
+    Raises :class:`KinkError` when two balls of a block overlap (a tie may be a kink).
+    """
+    perm = []
+    for s in range(0, len(z), G):
+        idx = list(range(s, s + G))
+        for a in idx:
+            for b in idx:
+                if a < b and not (z[a] < z[b] or z[a] > z[b]):
+                    raise KinkError(f"entries {a} and {b} of a GroupSort block may tie ({z[a]}, {z[b]})")
+        perm.extend(sorted(idx, key=lambda i: sum(1 for j in idx if z[j] < z[i])))
+    return perm
+
+
 def _arb_union(balls):
     out = balls[0]
     for b in balls[1:]:
@@ -208,6 +246,8 @@ def arb_activation(act) -> _ArbActivation:
         q = int(act.param)
         return _ArbActivation(name=name, smooth_value=lambda z: z ** q,
                               smooth_deriv=lambda z: q * z ** (q - 1))
+    if name == "groupsort":
+        return _ArbActivation(name=name, group=int(act.param))
     if name in ("identity", "linear", "none"):
         return _ArbActivation(name=name, breakpoints=(), slopes=(1.0,), values_at_breakpoints=())
     if getattr(act, "piecewise_linear", False):
@@ -277,6 +317,9 @@ def _forward_arb(net, x, prec):
             return pre, z
         pre.append(z)
         act = aacts[i]
+        if act.group:
+            h = flint.arb_mat([[v] for v in _arb_groupsort([z[j, 0] for j in range(z.nrows())], act.group)])
+            continue
         h = flint.arb_mat([[act.value(z[j, 0])] for j in range(z.nrows())])
     raise AssertionError("unreachable")
 
@@ -286,6 +329,10 @@ def _jacobian_from_pre(net, pre, pattern=None):
     J = aws[0]
     for i, z in enumerate(pre):
         act = aacts[i]
+        if act.group:  # a permutation of the rows: row k of P J is row perm[k] of J
+            perm = _arb_sort_permutation([z[j, 0] for j in range(z.nrows())], act.group)
+            J = aws[i + 1] * flint.arb_mat([[J[p, c] for c in range(J.ncols())] for p in perm])
+            continue
         ds = [act.deriv(z[j, 0], None if pattern is None else int(pattern[i][j]))
               for j in range(z.nrows())]
         # scale rows of J by the activation derivatives, then apply the next weight matrix
@@ -317,6 +364,9 @@ def _normalize_pattern(net, pattern):
         raise ParameterError("pattern", pattern, f"one entry per hidden layer ({len(aacts)})")
     out = []
     for i, p in enumerate(pattern):
+        if aacts[i].group:
+            raise ParameterError("pattern", pattern, "None for networks with GroupSort layers (a witness "
+                                 "point must have every block strictly ordered)")
         if not aacts[i].piecewise_linear:
             raise ParameterError("pattern", pattern, "None for networks with smooth activations")
         p = np.asarray(p).astype(np.int64).reshape(-1)

@@ -86,10 +86,17 @@ def activation_relaxation(act, z: Interval):
     Each side keeps the candidate that is best at the midpoint of ``Z`` (a heuristic: soundness
     does not depend on the choice).
 
+    A GroupSort layer (not elementwise) gets the constants of its exact blockwise image: every
+    sorted output lies between the order statistics of the lower and of the upper ends.
+
     Returns
     -------
     aL, bL, aU, bU : numpy.ndarray
     """
+    if not act.elementwise:
+        img = act.interval(z)
+        zero = np.zeros_like(z.lo)
+        return zero, img.lo, zero.copy(), img.hi
     d = act.derivative_interval(z)
     zl, zu = Interval(z.lo), Interval(z.hi)
     fl, fu = act.interval(zl), act.interval(zu)

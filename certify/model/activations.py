@@ -1,7 +1,13 @@
 """Activation functions with float evaluation and rigorous interval enclosures.
 
 Each activation is a frozen :class:`Activation` ``(name, param)``; :func:`get` builds one from a
-string such as ``"relu"``, ``"leaky_relu:0.2"`` or ``"poly:3"``.
+string such as ``"relu"``, ``"leaky_relu:0.2"``, ``"poly:3"`` or ``"groupsort:2"``.
+
+All activations are elementwise except ``groupsort:G`` (Anil, Lucas, Grosse 2019): the layer's
+neurons are split into consecutive blocks of ``G`` and each block is sorted ascending (``G = 2`` is
+MaxMin, alias ``"maxmin"``; ``G`` equal to the width is FullSort).  It acts on whole layers, so its
+float evaluation, Jacobian and enclosures live in :mod:`certify.model.groupsort` and
+:class:`Activation` only carries its descriptive properties (``elementwise`` is False).
 
 Conventions
 -----------
@@ -30,12 +36,14 @@ from bounds.errors import ParameterError
 
 from certify.errors import UnsupportedError
 from certify.arith.interval import Interval, exp, log1p
+from certify.model.groupsort import groupsort, groupsort_interval
 
 __all__ = ["Activation", "get", "leaky_relu", "poly", "SUPPORTED"]
 
-SUPPORTED = ("relu", "leaky_relu", "abs", "hardtanh", "tanh", "sigmoid", "softplus", "identity", "poly")
+SUPPORTED = ("relu", "leaky_relu", "abs", "hardtanh", "tanh", "sigmoid", "softplus", "identity", "poly",
+             "groupsort")
 _ALIASES = {"linear": "identity", "leakyrelu": "leaky_relu", "leaky-relu": "leaky_relu",
-            "absolute": "abs", "hard_tanh": "hardtanh", "id": "identity"}
+            "absolute": "abs", "hard_tanh": "hardtanh", "id": "identity", "group_sort": "groupsort"}
 _DEFAULT_LEAKY_SLOPE = 0.01
 
 # breakpoints and slopes of the piecewise-linear ones (leaky_relu and poly are filled in per instance)
@@ -53,7 +61,8 @@ _MAXF = float(np.finfo(np.float64).max)
 
 def _supported_message(name) -> str:
     return (f"unsupported activation {name!r}; supported: " + ", ".join(SUPPORTED)
-            + " (with parameters as 'leaky_relu:0.2', 'poly:3' or 'x^3'; 'linear' means identity)")
+            + " (with parameters as 'leaky_relu:0.2', 'poly:3' or 'x^3', 'groupsort:G'; 'maxmin' means "
+            "groupsort:2, 'linear' means identity)")
 
 
 def _check_leaky_slope(s) -> float:
@@ -71,6 +80,14 @@ def _check_degree(q) -> int:
     if not ok or int(q) < 1:
         raise ParameterError("q", q, "an integer >= 1", "degree of the poly activation z^q")
     return int(q)
+
+
+def _check_group(g) -> int:
+    ok = (isinstance(g, numbers.Integral) and not isinstance(g, bool)) or \
+        (isinstance(g, float) and g.is_integer())
+    if not ok or int(g) < 1:
+        raise ParameterError("G", g, "an integer >= 1", "group size of the groupsort activation")
+    return int(g)
 
 
 def _as_iv(z) -> Interval:
@@ -113,6 +130,11 @@ class Activation:
             if param is None:
                 raise ParameterError("q", None, "an integer >= 1", "poly needs its degree, e.g. 'poly:3'")
             param = _check_degree(param)
+        elif name == "groupsort":
+            if param is None:
+                raise ParameterError("G", None, "an integer >= 1",
+                                     "groupsort needs its group size, e.g. 'groupsort:2' (MaxMin)")
+            param = _check_group(param)
         elif param is not None:
             raise ParameterError("param", param, "None", f"activation {name!r} takes no parameter")
         object.__setattr__(self, "name", name)
@@ -125,7 +147,19 @@ class Activation:
         return self.name if self.param is None else f"{self.name}:{self.param!r}"
 
     @property
+    def elementwise(self) -> bool:
+        """Whether the activation acts on each neuron separately (all but ``groupsort``)."""
+        return self.name != "groupsort"
+
+    @property
+    def group(self) -> int | None:
+        """Block size ``G`` of ``groupsort`` (``None`` for elementwise activations)."""
+        return self.param if self.name == "groupsort" else None
+
+    @property
     def piecewise_linear(self) -> bool:
+        if self.name == "groupsort":   # linear on each ordering of each block; no scalar breakpoints
+            return True
         return self.name in _PWL or self.name == "leaky_relu" or (self.name == "poly" and self.param == 1)
 
     def _pwl_data(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -135,6 +169,9 @@ class Activation:
             return (0.0,), (float(self.param), 1.0)
         if self.name == "poly" and self.param == 1:
             return (), (1.0,)
+        if self.name == "groupsort":
+            raise UnsupportedError(f"activation {self.spec!r} is not elementwise: it has no scalar "
+                                   "breakpoints/slopes (see certify.model.groupsort)")
         raise UnsupportedError(f"activation {self.spec!r} is not piecewise linear: it has no "
                                "breakpoints/slopes (check .piecewise_linear first)")
 
@@ -152,9 +189,12 @@ class Activation:
     def slope_bounds(self) -> tuple[float, float] | None:
         """``(alpha, beta)`` with ``alpha <= (psi(a) - psi(b)) / (a - b) <= beta`` for all ``a != b``.
 
-        ``None`` when no global bounds exist (``poly`` with ``q >= 2``).
+        ``None`` when no global bounds exist (``poly`` with ``q >= 2``) or the activation is not
+        elementwise (``groupsort``: its slopes are permutations, not scalars).
         """
         n, p = self.name, self.param
+        if n == "groupsort":
+            return None
         if n == "leaky_relu":
             return (min(p, 1.0), max(p, 1.0))
         if n == "poly":
@@ -164,14 +204,20 @@ class Activation:
 
     @property
     def lipschitz(self) -> float | None:
-        """Global Lipschitz constant (``None`` if infinite)."""
+        """Global Lipschitz constant (``None`` if infinite), the same in every p-norm.
+
+        ``groupsort`` is 1-Lipschitz in every p-norm: it is continuous and piecewise linear, and its
+        Jacobian on every piece is a permutation matrix, an isometry of every p-norm.
+        """
+        if self.name == "groupsort":
+            return 1.0
         sb = self.slope_bounds
         return None if sb is None else max(abs(sb[0]), abs(sb[1]))
 
     @property
     def positively_homogeneous(self) -> bool:
         """``psi(c z) = c psi(z)`` for all ``c > 0`` (degree one)."""
-        return self.name in ("relu", "leaky_relu", "abs", "identity") or \
+        return self.name in ("relu", "leaky_relu", "abs", "identity", "groupsort") or \
             (self.name == "poly" and self.param == 1)
 
     def latex(self) -> str:
@@ -186,15 +232,24 @@ class Activation:
             "softplus": r"\log(1 + e^{z})",
             "identity": r"z",
             "poly": rf"z^{{{p}}}",
+            "groupsort": rf"\mathrm{{GroupSort}}_{{{p}}}(z)",
         }[n]
 
     def __str__(self) -> str:
         return self.spec
 
     # ------------------------------------------------------------------ float evaluation
+    def _elementwise_only(self, what):
+        if self.name == "groupsort":
+            raise UnsupportedError(f"activation {self.spec!r} acts on whole layers, not elementwise: "
+                                   f"use certify.model.groupsort for its {what}")
+
     def __call__(self, z) -> np.ndarray:
+        """Elementwise value; ``groupsort`` sorts consecutive blocks along the last axis."""
         z = np.asarray(z, dtype=np.float64)
         n, p = self.name, self.param
+        if n == "groupsort":
+            return groupsort(z, p)
         if n == "relu":
             return np.maximum(z, 0.0)
         if n == "leaky_relu":
@@ -215,6 +270,7 @@ class Activation:
 
     def derivative(self, z) -> np.ndarray:
         """Derivative; the right derivative at kinks (see module docstring)."""
+        self._elementwise_only("Jacobian")
         z = np.asarray(z, dtype=np.float64)
         if self.piecewise_linear:
             bps, slopes = self._pwl_data()
@@ -231,8 +287,10 @@ class Activation:
 
     # ------------------------------------------------------------------ rigorous enclosures
     def interval(self, z) -> Interval:
-        """Rigorous enclosure of ``{psi(x) : x in Z}`` (elementwise)."""
+        """Rigorous enclosure of ``{psi(x) : x in Z}`` (elementwise; blockwise for ``groupsort``)."""
         z = _as_iv(z)
+        if self.name == "groupsort":
+            return groupsort_interval(z, self.param)
         lo, hi = z.lo, z.hi
         n, p = self.name, self.param
         if n == "relu" or (n == "leaky_relu" and p == 0.0):
@@ -259,6 +317,7 @@ class Activation:
 
     def derivative_interval(self, z) -> Interval:
         """Rigorous enclosure of all Clarke generalized derivatives of ``psi`` over ``Z``."""
+        self._elementwise_only("Jacobian enclosure")
         z = _as_iv(z)
         if self.piecewise_linear:
             return _pwl_derivative_hull(z, *self._pwl_data())
@@ -348,7 +407,8 @@ def get(spec) -> Activation:
 
     Strings: ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"leaky_relu:0.2"``, ``"abs"``,
     ``"hardtanh"``, ``"tanh"``, ``"sigmoid"``, ``"softplus"``, ``"identity"`` / ``"linear"``,
-    ``"poly:3"`` or ``"x^3"``.  Case and surrounding spaces are ignored.
+    ``"poly:3"`` or ``"x^3"``, ``"groupsort:G"`` (``"maxmin"`` is ``"groupsort:2"``).  Case and
+    surrounding spaces are ignored.
 
     Raises
     ------
@@ -372,6 +432,8 @@ def get(spec) -> Activation:
     text = spec.strip().lower().replace(" ", "")
     if text.startswith("x^") or text.startswith("z^"):
         return Activation("poly", _parse_number(text[2:], "poly"))
+    if text == "maxmin":
+        return Activation("groupsort", 2)
     name, sep, arg = text.partition(":")
     name = _ALIASES.get(name, name)
     if name not in SUPPORTED:

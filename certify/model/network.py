@@ -28,6 +28,7 @@ import numpy as np
 from bounds.errors import ParameterError
 
 from certify.model import activations as _activations
+from certify.model import groupsort as _groupsort
 from certify.errors import DomainError, ShapeError, UnsupportedError
 from certify.arith.interval import Interval
 
@@ -228,6 +229,11 @@ class Network:
             ws.append(_freeze(w))
             bs.append(_freeze(b))
         acts = _resolve_activations(activation, n_layers - 1)
+        for i, act in enumerate(acts):
+            if not act.elementwise:
+                _groupsort.check_width(ws[i].shape[0], act.group,
+                                       f"activation of hidden layer {i} (after weights[{i}], "
+                                       f"{_layer_label(i, n_layers)})")
         return cls(ws, bs, acts)
 
     @classmethod
@@ -455,16 +461,21 @@ class Network:
     def jacobian(self, x) -> np.ndarray:
         """Jacobian ``df/dx`` at ``x``: shape ``(m, d)`` for ``x`` of shape ``(d,)``, ``(N, m, d)`` for ``(N, d)``.
 
-        At a kink of an activation the right derivative is used (ReLU'(0) = 1, ``|.|'(0) = 1``); the
-        result is then one element of the Clarke generalized Jacobian, not necessarily a derivative.
+        At a kink of an activation the right derivative is used (ReLU'(0) = 1, ``|.|'(0) = 1``; a tie
+        in a GroupSort block is broken by position); the result is then one element of the Clarke
+        generalized Jacobian, not necessarily a derivative.
         """
         x = self._check_input(x)
         pre = self.forward(x, return_preactivations=True)[1]
         # Accumulate from the output side: J = W_L D_{L-1} W_{L-1} ... D_1 W_1.
         jac = np.broadcast_to(self.weights[-1], pre[0].shape[:-1] + self.weights[-1].shape)
         for i in range(self.hidden_layers - 1, -1, -1):
-            slopes = self.activations[i].derivative(pre[i])
-            jac = (jac * slopes[..., None, :]) @ self.weights[i]
+            act = self.activations[i]
+            if act.elementwise:
+                jac = jac * act.derivative(pre[i])[..., None, :]
+            else:  # GroupSort: the sort permutation (ties broken by position)
+                jac = _groupsort.permute_columns(jac, _groupsort.sort_permutation(pre[i], act.group))
+            jac = jac @ self.weights[i]
         return np.array(jac)
 
     def activation_pattern(self, x) -> list[np.ndarray]:
@@ -485,6 +496,9 @@ class Network:
             If some activation is not piecewise linear.
         """
         for i, act in enumerate(self.activations):
+            if not act.elementwise:
+                raise UnsupportedError(f"activation_pattern: hidden layer {i} is {act.spec}, which has no "
+                                       "scalar pieces (its pieces are the orderings of each block)")
             if not act.piecewise_linear:
                 raise UnsupportedError(f"activation_pattern: activation {act.name!r} of hidden layer {i} "
                                        "is not piecewise linear")
@@ -529,8 +543,9 @@ class Network:
     def jacobian_interval(self, box: Interval, pre: list | None = None) -> Interval:
         """Rigorous enclosure, shape ``(m, d)``, of every Clarke generalized Jacobian of ``f`` over the box.
 
-        Each activation contributes the interval of its (Clarke) derivative over the enclosure of its
-        pre-activations (from :meth:`interval_forward`, or ``pre`` when the caller has tighter
+        Each elementwise activation contributes the interval of its (Clarke) derivative over the
+        enclosure of its pre-activations (a GroupSort layer the permutations its blocks can take, see
+        :func:`certify.model.groupsort.permute_columns_hull`) (from :meth:`interval_forward`, or ``pre`` when the caller has tighter
         rigorous enclosures of the hidden pre-activations over the same box); by the chain rule for
         Clarke Jacobians and the convexity of intervals, the interval product
         ``W_L D_{L-1} ... D_1 W_1`` contains them all.
@@ -539,8 +554,12 @@ class Network:
             pre = self.interval_forward(box)
         jac = Interval(self.weights[-1], self.weights[-1])
         for i in range(self.hidden_layers - 1, -1, -1):
-            slopes = self.activations[i].derivative_interval(pre[i])
-            jac = (jac * slopes[None, :]) @ self.weights[i]
+            act = self.activations[i]
+            if act.elementwise:
+                jac = jac * act.derivative_interval(pre[i])[None, :]
+            else:  # GroupSort: hull of the columns at the ranks each input can take
+                jac = _groupsort.permute_columns_hull(jac, pre[i], act.group)
+            jac = jac @ self.weights[i]
         return jac
 
     # -------------------------------------------------------------------------- derived networks
