@@ -92,3 +92,53 @@ def sampled_max(net, lo, hi, p, n=20000, seed=0) -> float:
     if p == math.inf:
         return float(np.abs(J).sum(axis=2).max())
     return float(np.linalg.norm(J, 2, axis=(1, 2)).max())
+
+
+def _block_orderings(n, G):
+    """Every choice of one ordering (a tuple of indices, smallest first) per block of G."""
+    per_block = [list(itertools.permutations(range(s, s + G))) for s in range(0, n, G)]
+    return list(itertools.product(*per_block))
+
+
+def groupsort_truth(weights, biases, groups, p, lo=None, hi=None, margin=1e-9):
+    """Lip_p of a GroupSort network by brute force over the orderings of every block of every layer.
+
+    ``f = W_L GS_{G_{L-1}}( ... GS_{G_1}(W_1 x + b_1) ...) + b_L``.  For each choice of one strict
+    ordering per block and layer, an LP decides whether the region where those orderings hold (with
+    margin ``t > margin``; inside the box if given) has interior points; the constant is the max of
+    ``||W_L P_{L-1} ... P_1 W_1||`` over those regions (permutation matrices ``P``).  Independent of
+    certify: only numpy and scipy.
+    """
+    d = weights[0].shape[1]
+    bounds = [(None, None)] * d if lo is None else [(float(a), float(b)) for a, b in zip(lo, hi)]
+    best = 0.0
+
+    def rec(l, M, c, cons):
+        nonlocal best
+        if l == len(weights) - 1:      # M is the output's (constant) Jacobian on this region
+            best = max(best, opnorm_exact(M, p))
+            return
+        G = groups[l]
+        n = M.shape[0]
+        for order in _block_orderings(n, G):
+            perm = [i for blk in order for i in blk]     # output k is input perm[k]
+            new = list(cons)
+            for blk in order:
+                for a, b in zip(blk[:-1], blk[1:]):      # z_a + t <= z_b
+                    new.append((M[a] - M[b], c[b] - c[a]))
+            if new and not _has_interior(new, bounds, d, margin):
+                continue
+            PM, Pc = M[perm], c[perm]
+            rec(l + 1, weights[l + 1] @ PM, weights[l + 1] @ Pc + biases[l + 1], new)
+
+    rec(0, np.asarray(weights[0], float), np.asarray(biases[0], float), [])
+    return best
+
+
+def _has_interior(cons, bounds, d, margin):
+    """max t s.t. a . x + t <= r for every (a, r) in cons, x in bounds, t <= 1; is t > margin?"""
+    A = np.array([r for r, _ in cons])
+    rhs = np.array([v for _, v in cons])
+    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.hstack([A, np.ones((len(cons), 1))]),
+                  b_ub=rhs, bounds=bounds + [(None, 1.0)], method="highs")
+    return res.status == 0 and -res.fun > margin

@@ -161,15 +161,20 @@ class ExactNet:
     ----------
     weights, biases : lists of float64 arrays ((out, in) convention)
     specs : list of :class:`PLSpec`, one per hidden layer
+    passthrough : list of (bool array or None), optional
+        Neurons that are identity pass-throughs in a layer whose spec is not the identity (the
+        comparator networks of GroupSort layers): their pattern entry must be the last piece, whose
+        slope is 1 and intercept 0, and they carry no region constraint.
     """
 
-    def __init__(self, weights, biases, specs):
+    def __init__(self, weights, biases, specs, passthrough=None):
         self.W = [_qmat(w) for w in weights]
         self.b = [_qcol(b) for b in biases]
         self.specs = list(specs)
         self.bp = [[to_fmpq(t) for t in s.breakpoints] for s in specs]
         self.slope = [[to_fmpq(t) for t in s.slopes] for s in specs]
         self.icpt = [[to_fmpq(t) for t in s.intercepts] for s in specs]
+        self.passthrough = list(passthrough) if passthrough is not None else [None] * len(self.specs)
         self.d = self.W[0].ncols()
         self.m = self.W[-1].nrows()
 
@@ -255,8 +260,13 @@ class ExactNet:
         for l, pieces in enumerate(pattern):
             z = M * xcol + c
             bp = self.bp[l]
+            mask = self.passthrough[l]
             for i, p in enumerate(pieces):
                 p = int(p)
+                if mask is not None and mask[i]:
+                    if p != len(bp):
+                        return False
+                    continue
                 zi = z[i, 0]
                 lo_ok = p == 0 or zi > bp[p - 1]
                 hi_ok = p == len(bp) or zi < bp[p]

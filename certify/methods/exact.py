@@ -48,8 +48,9 @@ from certify.methods.certificate import (Witness, make_certificate, normalize_do
 from certify.arith.interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box,
                        midrad_affine_combine, midrad_matmul, midrad_scale_rows,
                        midrad_mul, opnorm_upper_midrad)
-from certify.arith.regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, to_fmpq,
-                      verify_empty_interior)
+from certify.arith.regions import (ExactNet, arb_ceil, arb_floor, network_arrays, opnorm_ball, pl_spec,
+                                   to_fmpq, verify_empty_interior)
+from certify.model.groupsort import comparator_lowering
 
 __all__ = ["exact_lipschitz", "ExactSearch"]
 
@@ -167,10 +168,14 @@ class ExactSearch:
     box : None or (lo, hi) float arrays
     tol : float
         Relative gap at which the search stops.
+    passthrough : list of (bool array or None), optional
+        Per hidden layer, the neurons of a ReLU layer that are identity pass-throughs (GroupSort
+        networks lowered by :func:`certify.model.groupsort.comparator_lowering`): they are pinned to
+        the slope-1 piece and carry no region constraint.
     """
 
     def __init__(self, weights, biases, specs, norm, box, tol=1e-9, enum_budget=256,
-                 symbolic=True):
+                 symbolic=True, passthrough=None):
         self.W = [np.ascontiguousarray(w) for w in weights]
         self.b = [np.asarray(v) for v in biases]
         self.specs = specs
@@ -179,7 +184,11 @@ class ExactSearch:
         self.tol = tol
         self.nh = len(specs)
         self.d = self.W[0].shape[1]
-        self.exact = ExactNet(weights, biases, specs)
+        self.pt = list(passthrough) if passthrough is not None else [None] * self.nh
+        for l, m in enumerate(self.pt):
+            if m is not None and (specs[l].slopes[-1], specs[l].intercepts[-1]) != (1.0, 0.0):
+                raise ParameterError("passthrough", l, "masks on layers whose last piece is the identity")
+        self.exact = ExactNet(weights, biases, specs, passthrough=self.pt)
         self.bps = [np.asarray(s.breakpoints, dtype=np.float64) for s in specs]
         self.slopes = [np.asarray(s.slopes, dtype=np.float64) for s in specs]
         self.icpts = [np.asarray(s.intercepts, dtype=np.float64) for s in specs]
@@ -199,7 +208,7 @@ class ExactSearch:
         self.heap = []
         # Two-layer fast path: globally, if W_1 has full row rank (decided exactly), every
         # pattern of the single hidden layer is realised, so no LP is ever needed.
-        self.all_feasible = (box is None and self.nh == 1 and self.W[0].shape[0] <= self.d
+        self.all_feasible = (box is None and self.nh == 1 and self.pt[0] is None and self.W[0].shape[0] <= self.d
                              and self.exact.W[0].rank() == self.W[0].shape[0])
         if box is not None:
             self.xm, self.xr = midrad(box[0], box[1])
@@ -224,8 +233,23 @@ class ExactSearch:
         # [t, t] meets no open piece: the pre-activation is constant there, any piece is exact
         return np.minimum(plo, phi), np.maximum(plo, phi)
 
+    def _pin(self, l, plo, phi):
+        """Pass-through neurons of layer ``l`` always sit on the last (identity) piece."""
+        m = self.pt[l]
+        if m is None:
+            return plo, phi
+        top = len(self.slopes[l]) - 1
+        return np.where(m, top, plo), (None if phi is None else np.where(m, top, phi))
+
     def _act_interval(self, l, zlo, zhi):
         """Rigorous image of ``[zlo, zhi]`` under the activation of hidden layer ``l``."""
+        if self.pt[l] is not None:
+            lo, hi = self._act_interval_pl(l, zlo, zhi)
+            m = self.pt[l]
+            return np.where(m, zlo, lo), np.where(m, zhi, hi)
+        return self._act_interval_pl(l, zlo, zhi)
+
+    def _act_interval_pl(self, l, zlo, zhi):
         s, c, bp = self.slopes[l], self.icpts[l], self.bps[l]
         pl = np.searchsorted(bp, zlo, side="right")
         ph = np.searchsorted(bp, zhi, side="left")
@@ -322,6 +346,7 @@ class ExactSearch:
         conflict = nlo > nhi  # constant pre-activation on a breakpoint: keep a valid range
         nlo = np.where(conflict, np.minimum(plo, node.plo[l]), nlo)
         nhi = np.where(conflict, np.maximum(phi, node.phi[l]), nhi)
+        nlo, nhi = self._pin(l, nlo, nhi)
         node.zlo = list(node.zlo)
         node.zhi = list(node.zhi)
         node.plo = list(node.plo)
@@ -342,6 +367,8 @@ class ExactSearch:
         node.checked = False
         node.plo = [np.zeros(len(b), dtype=np.int64) for b in self.b[:-1]]
         node.phi = [np.full(len(b), len(s) - 1, dtype=np.int64) for b, s in zip(self.b, self.slopes)]
+        for l in range(self.nh):
+            node.plo[l], node.phi[l] = self._pin(l, node.plo[l], node.phi[l])
         node.zlo = [np.full(len(b), -np.inf) for b in self.b[:-1]]
         node.zhi = [np.full(len(b), np.inf) for b in self.b[:-1]]
         node.x = self.xm.copy() if self.box is not None else np.zeros(self.d)
@@ -495,7 +522,7 @@ class ExactSearch:
         pattern, h = [], x
         for l in range(self.nh):
             z = self.W[l] @ h + self.b[l]
-            pc = np.searchsorted(self.bps[l], z, side="right")
+            pc = self._pin(l, np.searchsorted(self.bps[l], z, side="right"), None)[0]
             pattern.append(pc)
             h = self.slopes[l][pc] * z + self.icpts[l][pc]
         return pattern
@@ -752,6 +779,18 @@ class ExactSearch:
         return "converged" if gub - self.lower <= self.tol * gub else "exhausted"
 
 
+def _search_arrays(net):
+    """Weights, biases, :class:`PLSpec` and pass-through masks of the network the search runs on.
+
+    GroupSort layers are replaced by their comparator networks (same function, exactly); the
+    search's regions are then orderings of the blocks, split one comparison at a time.
+    """
+    if all(getattr(a, "elementwise", True) for a in getattr(net, "activations", ())):
+        return (*network_arrays(net), None)
+    ws, bs, acts, masks, _ = comparator_lowering(net)
+    return ws, bs, [pl_spec(a) for a in acts], masks
+
+
 def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_limit=None,
                     **options):
     """Exact Lipschitz constant of a piecewise-linear network, as a rigorous enclosure.
@@ -759,7 +798,10 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
     Parameters
     ----------
     net : certify.Network
-        Hidden activations must be piecewise linear (relu, leaky_relu, abs, hardtanh).
+        Hidden activations must be piecewise linear (relu, leaky_relu, abs, hardtanh, identity,
+        groupsort:G).  A GroupSort layer is searched through its comparator network
+        (:func:`certify.model.groupsort.comparator_lowering`): a split is one comparison
+        ``z_i <= z_j`` inside a block, a leaf one ordering of every block.
     norm : {1, 2, numpy.inf, "l1", "l2", "linf"}
         Same p-norm on inputs and outputs (operator norm of the Jacobian).
     domain : None or (lo, hi)
@@ -781,7 +823,7 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
     """
     t0 = time.perf_counter()
     p = normalize_norm(norm)
-    ws, bs, specs = network_arrays(net)
+    ws, bs, specs, passthrough = _search_arrays(net)
     d = ws[0].shape[1]
     box = normalize_domain(domain, d)
     if box is not None and np.any(box[0] >= box[1]):
@@ -800,7 +842,7 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
     if not (isinstance(budget, (int, np.integer)) and budget >= 1):
         raise ParameterError("enum_budget", budget, "an integer >= 1")
     search = ExactSearch(ws, bs, specs, p, box, tol=tol, enum_budget=int(budget),
-                         symbolic=bool(symbolic))
+                         symbolic=bool(symbolic), passthrough=passthrough)
     status = search.run(time_limit=time_limit, node_limit=node_limit)
     upper = search.global_upper()
     witness = None

@@ -35,6 +35,8 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
+from certify.errors import UnsupportedError
+
 from certify.methods.certificate import make_certificate, register_verifier
 from certify.methods.lower import lower_bound
 from certify.arith.witness import _to_arb_mat, arb_ceil
@@ -354,6 +356,21 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8):
     raise SDPError("could not certify the LipSDP solution; log:\n" + "\n".join(log))
 
 
+def _refuse_groupsort(net):
+    """LipSDP's quadratic constraints are for elementwise slope-restricted activations.
+
+    GroupSort couples the neurons of a block (its Jacobian is a permutation, not a diagonal with
+    entries in ``[alpha, beta]``), so no layer-wise multiplier of this formulation is known to be
+    valid for it; the exact method (comparator networks) and the naive product (GroupSort is
+    1-Lipschitz in every p-norm) cover it instead.
+    """
+    for i, act in enumerate(net.activations):
+        if not getattr(act, "elementwise", True):
+            raise UnsupportedError(f"method='sdp': hidden layer {i} is {act.spec} (GroupSort), which is not an "
+                                   "elementwise slope-restricted activation, so LipSDP does not apply; use "
+                                   "method='exact' or 'naive'")
+
+
 def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=None,
                   solver="CLARABEL", margin=None, lower_options=None, **options):
     """Global l2 Lipschitz upper bound by LipSDP-Neuron, checked in ball arithmetic.
@@ -379,6 +396,7 @@ def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=No
     """
     if norm != 2:
         raise ParameterError("norm", norm, "2 (LipSDP bounds the l2 Lipschitz constant)")
+    _refuse_groupsort(net)
     t0 = time.perf_counter()
     if len(net.weights) == 1:
         from certify.methods.naive import naive_lipschitz  # an affine map: the spectral norm is the constant
