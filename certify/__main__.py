@@ -3,9 +3,9 @@
 ``report [--out DIR] [--quick]``
     Run the whole harness (:func:`certify.report.build_report`); exit status 1 if any verdict is
     "violated" or a section failed to run.
-``lipschitz MODEL.npz [--norm 2] [--box LO HI] [--method auto] [--time-limit S] [--activation A]``
+``lipschitz MODEL.npz|MODEL.onnx [--norm 2] [--box LO HI] [--method auto] [--time-limit S] [--activation A]``
     Certify the Lipschitz constant of a network stored as ``W1, b1, ..., WL, bL`` (see
-    :meth:`certify.Network.from_npz`) and print the certificate and its independent verification.
+    :meth:`certify.Network.from_npz`) or as ONNX (:meth:`certify.Network.from_onnx`) and print the certificate and its independent verification.
 ``check THEOREM DATA.npz MODEL.npz [--param NAME=VALUE ...]``
     Run :func:`certify.check` on a sample ``X, y`` (arrays ``X`` and ``y`` in ``DATA.npz``) and a
     network; prints the verdict (exit status 1 if violated).
@@ -40,7 +40,12 @@ def _cmd_report(args) -> int:
 def _cmd_lipschitz(args) -> int:
     from certify.methods.dispatch import lipschitz
     from certify.model.network import Network
-    net = Network.from_npz(args.model, activation=args.activation)
+    if str(args.model).lower().endswith(".onnx"):
+        if args.activation is not None:
+            raise SystemExit("--activation applies to .npz files; an ONNX model states its activations")
+        net = Network.from_onnx(args.model)
+    else:
+        net = Network.from_npz(args.model, activation=args.activation)
     domain = None if args.box is None else (args.box[0], args.box[1])
     cert = lipschitz(net, norm=args.norm, domain=domain, method=args.method,
                      time_limit=args.time_limit, tol=args.tol)
@@ -89,15 +94,16 @@ def main(argv=None) -> int:
     r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     r.set_defaults(fn=_cmd_report)
 
-    l = sub.add_parser("lipschitz", help="certify the Lipschitz constant of a network (.npz)")
-    l.add_argument("model", help=".npz with W1, b1, ..., WL, bL (and optionally activations)")
+    l = sub.add_parser("lipschitz", help="certify the Lipschitz constant of a network (.npz or .onnx)")
+    l.add_argument("model", help=".npz with W1, b1, ..., WL, bL (and optionally activations), or .onnx")
     l.add_argument("--norm", default="2", help="1, 2 or inf (default 2)")
     l.add_argument("--box", nargs=2, type=float, metavar=("LO", "HI"),
                    help="input box [LO, HI]^d (default: all of R^d)")
     l.add_argument("--method", default="auto", help="auto, exact, interval, sdp or naive")
     l.add_argument("--time-limit", type=float, default=None, help="seconds (anytime methods)")
     l.add_argument("--tol", type=float, default=1e-9, help="relative gap to stop at")
-    l.add_argument("--activation", default=None, help="activation if the .npz does not say (relu)")
+    l.add_argument("--activation", default=None,
+                   help="activation if the .npz does not say (relu; e.g. groupsort:2)")
     l.add_argument("--no-verify", action="store_true", help="skip the independent re-check")
     l.set_defaults(fn=_cmd_lipschitz)
 

@@ -119,7 +119,7 @@ def test_get_parses_every_supported_spec():
     assert get("linear") == get("identity") == Activation("identity")
     assert get("poly:3") == get("x^3") == poly(3)
     for name in SUPPORTED:
-        spec = "poly:2" if name == "poly" else name
+        spec = {"poly": "poly:2", "groupsort": "groupsort:2"}.get(name, name)
         act = get(spec)
         assert act.name == name and get(act.spec) == act
     act = get("tanh")

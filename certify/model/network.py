@@ -309,6 +309,17 @@ class Network:
         np.savez(path, **arrays)
 
     @classmethod
+    def from_onnx(cls, model) -> "Network":
+        """Import an ONNX model (path, bytes or ``onnx.ModelProto``); needs ``pip install 'lawrob[onnx]'``.
+
+        A single chain of Gemm / MatMul + Add, Relu, LeakyRelu, Tanh, Sigmoid, Softplus, Flatten,
+        Identity, Dropout and the GroupSort pattern of a PyTorch export; anything else is refused
+        naming the node.  See :mod:`certify.model.onnx`.
+        """
+        from certify.model.onnx import from_onnx
+        return from_onnx(model)
+
+    @classmethod
     def from_torch(cls, module) -> "Network":
         """Convert a PyTorch ``nn.Sequential`` of ``nn.Linear`` and activation modules.
 
