@@ -1,0 +1,129 @@
+"""Benchmark of the exact method on the ExLipBaB networks (ReLU and GroupSort; l1 / l2 / linf; global and a box).
+
+Run as ``python benchmarks/bench_exlipbab.py`` (``--quick``: iris networks only, 5 s per case;
+``--long``: the two global l2 cases where ExLipBaB published only lower bounds, 600 s each).
+The networks are looked up in ``$LAWROB_DATA/exlipbab``, ``$LAWROB_DATA`` and
+``../shared/data/exlipbab``; without them the benchmark says so and exits 0.
+
+For every network, norm and domain (all of R^d, and the box ``[-1, 1]^d``: the inputs are
+standardised UCI features, so this is one standard deviation around the mean) it prints the time,
+the node count, the enclosure ``[lower, upper]``, its relative gap ``(upper - lower) / upper``, the
+status, and as the in-run baseline the naive product bound (``naive / upper``: how much the
+exact search tightens the bound that needs no search).  For the global l2 cases with a published
+ExLipBaB value it says whether that value lies in our enclosure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from certify.methods.exact import exact_lipschitz  # noqa: E402
+from certify.methods.naive import naive_upper  # noqa: E402
+from certify.model.network import Network  # noqa: E402
+
+NORMS = {"l1": 1, "l2": 2, "linf": math.inf}
+
+#: ExLipBaB's global l2 results (README.md of the data directory: last entry of each bound history)
+PUBLISHED = {
+    "iris_4x6x6x3_relu": ("converged", 11.634355134114875),
+    "wine_11x12x12x1_relu": ("converged", 1.7433699967107172),
+    "wine_11x24x24x1_relu": ("lower bound after 12 h", 1.7368677094401315),
+    "bike_13x20x16x8x3_relu": ("lower bound after 12 h", 10802.403812748018),
+}
+LONG_CASES = ("wine_11x24x24x1_relu", "bike_13x20x16x8x3_relu")
+
+
+def data_dir() -> Path | None:
+    cands = []
+    env = os.environ.get("LAWROB_DATA")
+    if env:
+        cands += [Path(env) / "exlipbab", Path(env)]
+    cands.append(ROOT.parent / "shared" / "data" / "exlipbab")
+    for c in cands:
+        if c.is_dir() and any(c.glob("*_relu.npz")):
+            return c
+    return None
+
+
+def load(path: Path) -> Network:
+    """The activation is in the file name: ``*_relu`` or ``*_groupsortG``."""
+    m = re.search(r"_(relu|groupsort(\d+))$", path.stem)
+    if m is None:
+        raise ValueError(f"{path.name}: cannot tell the activation from the file name")
+    act = "relu" if m.group(1) == "relu" else f"groupsort:{m.group(2)}"
+    return Network.from_npz(path, activation=act)
+
+
+def run_case(net, name, label, p, box, limit):
+    t = time.perf_counter()
+    c = exact_lipschitz(net, p, box, time_limit=limit)
+    t = time.perf_counter() - t
+    naive = naive_upper(net, p)[0]
+    gap = (c.upper - c.lower) / c.upper if c.upper > 0 else 0.0
+    row = dict(network=name, norm=label, domain="global" if box is None else "[-1,1]^d",
+               time=t, nodes=c.details["nodes"], lps=c.details["lps"], lower=c.lower, upper=c.upper,
+               gap=gap, status=c.status, naive=naive)
+    pub = PUBLISHED.get(name)
+    note = ""
+    if pub is not None and p == 2 and box is None:
+        kind, v = pub
+        inside = c.lower <= v <= c.upper
+        row["published"] = v
+        note = (f"  ExLipBaB {kind} {v:.10g}: "
+                + ("inside our enclosure" if inside else
+                   ("below our verified lower bound" if v < c.lower else "ABOVE OUR UPPER BOUND")))
+    print(f"{name:32s} {label:4s} {row['domain']:9s} {t:7.2f} s  nodes {row['nodes']:6d}  "
+          f"[{c.lower:.10g}, {c.upper:.10g}]  gap {gap:.1e}  {c.status:10s}  naive/upper "
+          f"{naive / c.upper:6.2f}{note}", flush=True)
+    return row
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="iris networks only, 5 s per case")
+    ap.add_argument("--long", action="store_true",
+                    help="only the global l2 runs of wine_11x24x24x1 and bike_13x20x16x8x3 (600 s each)")
+    ap.add_argument("--time-limit", type=float, default=None, help="seconds per case (default 20; 600 with --long)")
+    ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    args = ap.parse_args(argv)
+    data = data_dir()
+    if data is None:
+        print("ExLipBaB networks not found (set LAWROB_DATA to the directory holding exlipbab/*.npz); "
+              "skipping bench_exlipbab")
+        return 0
+    files = sorted(data.glob("*.npz"))
+    rows = []
+    if args.long:
+        limit = args.time_limit or 600.0
+        for name in LONG_CASES:
+            rows.append(run_case(load(data / f"{name}.npz"), name, "l2", 2, None, limit))
+    else:
+        limit = args.time_limit or (5.0 if args.quick else 20.0)
+        if args.quick:
+            files = [f for f in files if f.stem.startswith("iris")]
+        for f in files:
+            net = load(f)
+            d = net.input_dim
+            for label, p in NORMS.items():
+                for box in (None, (np.full(d, -1.0), np.full(d, 1.0))):
+                    rows.append(run_case(net, f.stem, label, p, box, limit))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=float))
+    bad = [r for r in rows if "published" in r and r["published"] > r["upper"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
