@@ -19,6 +19,7 @@ def main(argv):
         ["bench_interval.py"],
         ["bench_exact.py"] + ([] if full else ["--quick"]),
         ["bench_methods.py"] + ([] if full else ["--time-limit", "10"]),
+        ["bench_exlipbab.py"] + ([] if full else ["--quick"]),
     ]
     failed = []
     for args in runs:

@@ -220,3 +220,14 @@ def test_auto_picks_exact_and_npz_round_trip(tmp_path):
     cert = lipschitz(again, 2)
     assert cert.method == "exact" and cert.status == "converged"
     assert cert.verify()
+
+
+def test_unfinished_exact_search_is_capped_by_the_naive_product():
+    rng = np.random.default_rng(5)
+    net = Network.from_arrays([rng.standard_normal((8, 4)), rng.standard_normal((8, 8)),
+                               rng.standard_normal((1, 8))], None,
+                              "groupsort:4")
+    cert = lipschitz(net, 2, method="exact", node_limit=2)
+    naive = lipschitz(net, 2, method="naive")
+    assert cert.status == "node_limit" and cert.upper <= naive.upper
+    assert cert.details["naive_cap"] == naive.upper
