@@ -231,3 +231,9 @@ def test_unfinished_exact_search_is_capped_by_the_naive_product():
     naive = lipschitz(net, 2, method="naive")
     assert cert.status == "node_limit" and cert.upper <= naive.upper
     assert cert.details["naive_cap"] == naive.upper
+
+
+def test_groupsort_is_not_a_two_layer_class_network():
+    net = Network.from_arrays([np.eye(2), np.ones((1, 2))], [None, np.zeros(1)], "maxmin")
+    with pytest.raises(UnsupportedError, match="not elementwise"):
+        net.as_two_layer()

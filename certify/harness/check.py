@@ -496,8 +496,8 @@ def _average_margin_lower(ctx) -> float:
 
 def _two_layer(ctx, *, zero_biases: bool, zero_output_bias: bool) -> bool:
     net = ctx.net
-    ok = net.depth == 2 and net.output_dim == 1
-    why = "a two-layer network x -> sum_l a_l psi(w_l . x + b_l)"
+    ok = net.depth == 2 and net.output_dim == 1 and net.activations[0].elementwise
+    why = "a two-layer network x -> sum_l a_l psi(w_l . x + b_l) (psi elementwise)"
     if ok and zero_output_bias:
         ok = bool(net.biases[1][0] == 0)
         why += ", no output bias"

@@ -852,6 +852,7 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
         from certify.methods.naive import naive_upper
         cap = naive_upper(net, p)[0]
         upper = min(upper, max(cap, search.lower))
+    witness = None
     if search.witness is not None:
         x, pattern = search.witness
         # Shave 1e-13 (relative) off the verified value: still a rigorous lower bound, and it leaves

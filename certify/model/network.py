@@ -606,6 +606,9 @@ class Network:
         if self.depth != 2 or self.output_dim != 1:
             raise ShapeError(f"as_two_layer: the network has widths {self.widths}; the two-layer class "
                              "F_k(psi) needs widths (d, k, 1)")
+        if not self.activations[0].elementwise:
+            raise UnsupportedError(f"as_two_layer: {self.activations[0].spec} is not elementwise; the class "
+                                   "F_k(psi) is a sum of neurons psi(w_l . x + b_l)")
         if self.biases[1][0] != 0.0:
             raise DomainError(f"as_two_layer: output bias is {float(self.biases[1][0])!r}; F_k(psi) has no output bias")
         return self.weights[0], self.biases[0], self.weights[1][0]
