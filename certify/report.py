@@ -38,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -249,6 +250,13 @@ class _Ctx:
     out: Path
     quick: bool
     progress: Progress
+    executor: object = None  # a process pool with --workers N > 1 (None: serial)
+
+    def map(self, fn, args, label: str) -> list:
+        """Trials on the campaign engine (:func:`certify.harness.campaign.map_trials`), in order."""
+        from certify.harness.campaign import map_trials
+        return map_trials(fn, args, executor=self.executor, workers=1,
+                          progress=lambda i, n, status: self.progress.update(i, n, label))
 
     @property
     def tables(self) -> Path:
@@ -396,35 +404,18 @@ def _theorem_check_plan(quick: bool):
 
 def _section_checks(ctx: _Ctx, sec: Section) -> None:
     import bounds
-    from bounds.data import DataModel, Measure
-    from certify.harness.check import check
-    from certify.harness.fit import random_features
     plan, seeds = _theorem_check_plan(ctx.quick)
-    total = len(plan) * len(seeds)
-    done = 0
+    jobs = []
     for tid, params, n, d, k, *kind in plan:
         if tid not in bounds.ids():
             sec.items.append(Item(f"{tid}", "missing", "not in the catalogue"))
-            done += len(seeds)
             continue
-        model = DataModel(Measure.sphere(d))
-        for s in seeds:
-            X, y = model.sample(n, seed=1000 + s)
-            fit = zero_bias_features(X, y, k, seed=2000 + s) if kind \
-                else random_features(X, y, k=k, seed=2000 + s)
-            try:
-                r = check(tid, X, y, fit, model=model, seed=s, **params)
-                v = r.verdict
-                detail = str(r)
-                if v == "violated" and r.probabilistic:
-                    detail += " -- a single violation of a probabilistic statement is possible " \
-                              "with probability <= delta; see the statistics section"
-            except Exception as exc:  # noqa: BLE001 - reported, never hidden
-                v, detail = "error", f"{type(exc).__name__}: {exc}"
-            sec.items.append(Item(f"{tid} (n={n}, d={d}, k={k}, seed {s})",
-                                  v if v in VERDICTS else "inconclusive", detail))
-            done += 1
-            ctx.progress.update(done, total, f"theorem checks: {tid}")
+        jobs += [(tid, params, n, d, k, bool(kind), s) for s in seeds]
+    results = ctx.map(_check_instance, jobs, "theorem checks")
+    for (tid, params, n, d, k, _, s), res in zip(jobs, results):
+        v, detail = res.value if res.ok else ("error", res.error.splitlines()[0])
+        sec.items.append(Item(f"{tid} (n={n}, d={d}, k={k}, seed {s})",
+                              v if v in VERDICTS else "inconclusive", detail))
     if not ctx.quick:
         _large_instance_checks(ctx, sec)
     sec.body = ("`certify.check` on random instances: uniform points on the sphere S^{d-1} with "
@@ -434,6 +425,26 @@ def _section_checks(ctx: _Ctx, sec: Section) -> None:
                 "full run adds one large instance inside the stated universal law's hypotheses "
                 "(n = 9500 uniform points on [-1/2, 1/2], random signs, exact piecewise-linear "
                 "interpolation by a ReLU network, eps = 0.99, delta = 0.9).")
+
+
+def _check_instance(tid, params, n, d, k, zero_bias, s):
+    """One random-instance check of the report: ``(verdict, detail)`` (a trial of the engine)."""
+    from bounds.data import DataModel, Measure
+    from certify.harness.check import check
+    from certify.harness.fit import random_features
+    model = DataModel(Measure.sphere(d))
+    X, y = model.sample(n, seed=1000 + s)
+    fit = zero_bias_features(X, y, k, seed=2000 + s) if zero_bias \
+        else random_features(X, y, k=k, seed=2000 + s)
+    try:
+        r = check(tid, X, y, fit, model=model, seed=s, **params)
+    except Exception as exc:  # noqa: BLE001 - reported, never hidden
+        return "error", f"{type(exc).__name__}: {exc}"
+    detail = str(r)
+    if r.verdict == "violated" and r.probabilistic:
+        detail += " -- a single violation of a probabilistic statement is possible " \
+                  "with probability <= delta; see the statistics section"
+    return r.verdict, detail
 
 
 def _large_instance_checks(ctx: _Ctx, sec: Section) -> None:
@@ -472,10 +483,17 @@ def _statistics_plan(quick: bool):
     return plan, (6 if quick else 40)
 
 
+def _statistics_fitter(kind, X, y, s):
+    """Exact fit with ``k = 2n`` neurons (zero-bias features for the spectral entry)."""
+    from certify.harness.fit import random_features
+    if kind == "zero_bias":
+        return zero_bias_features(X, y, 2 * len(y), seed=s)
+    return random_features(X, y, k=2 * len(y), seed=s)
+
+
 def _section_statistics(ctx: _Ctx, sec: Section) -> None:
     import bounds
     from bounds.data import DataModel, Measure
-    from certify.harness.fit import random_features
     from certify.harness.statistics import failure_rate
     plan, trials = _statistics_plan(ctx.quick)
     for i, (tid, params, n, d, kind) in enumerate(plan):
@@ -483,15 +501,10 @@ def _section_statistics(ctx: _Ctx, sec: Section) -> None:
             sec.items.append(Item(tid, "missing", "not in the catalogue"))
             continue
         model = DataModel(Measure.sphere(d))
-
-        def fitter(X, y, s, n=n, kind=kind):
-            if kind == "zero_bias":
-                return zero_bias_features(X, y, 2 * n, seed=s)
-            return random_features(X, y, k=2 * n, seed=s)
-
+        fitter = functools.partial(_statistics_fitter, kind)
         # the naive product of norms is a rigorous upper bound: a violation it shows is genuine
         r = failure_rate(tid, model, n_trials=trials, seed=7 + i, n=n, fitter=fitter,
-                         certifier_options={"method": "naive"}, **params)
+                         certifier_options={"method": "naive"}, executor=ctx.executor, **params)
         v = r.verdict if r.verdict in VERDICTS else "inconclusive"
         sec.items.append(Item(f"{tid} failure rate (n={n}, d={d}, {kind}, {trials} trials)", v,
                               str(r)))
@@ -524,7 +537,7 @@ def _section_experiment(ctx: _Ctx, sec: Section) -> None:
     for cfg in _experiment_configs(ctx.quick):
         tag = f"wd{cfg['weight_decay']:.0e}".replace("-0", "-")
         res = sqrt_nk_experiment(**cfg, progress=lambda i, n, lab: ctx.progress.update(
-            i, n, f"experiment ({tag}): {lab}"))
+            i, n, f"experiment ({tag}): {lab}"), executor=ctx.executor)
         sec.files += res.plot(ctx.figures / f"sqrt_nk_{tag}")
         sec.files += list(res.to_table().save(ctx.tables, f"sqrt_nk_{tag}").values())
         floor_ok = res.floor_respected()
@@ -627,7 +640,7 @@ SECTIONS = (
 
 
 def build_report(out="report", quick: bool = False, progress: bool | Progress = True,
-                 only: tuple | None = None) -> Report:
+                 only: tuple | None = None, workers: int | None = None) -> Report:
     """Run every section, write tables, figures and ``report.md`` into ``out``.
 
     Parameters
@@ -640,6 +653,10 @@ def build_report(out="report", quick: bool = False, progress: bool | Progress = 
         Progress output on stderr.
     only : tuple of str, optional
         Section keys to run (default: all; see :data:`SECTIONS`).
+    workers : int, optional
+        Run the trials of the theorem checks, the statistics, the experiment and the real-data
+        campaign on a local pool of this many processes (campaign engine,
+        ``docs/campaigns.md``); default one process.  The numbers do not depend on it.
 
     Returns
     -------
@@ -648,7 +665,14 @@ def build_report(out="report", quick: bool = False, progress: bool | Progress = 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     prog = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
-    ctx = _Ctx(out, bool(quick), prog)
+    if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 1):
+        from bounds.errors import ParameterError
+        raise ParameterError("workers", workers, "integers >= 1")
+    executor = None
+    if workers and workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        executor = ProcessPoolExecutor(max_workers=int(workers))
+    ctx = _Ctx(out, bool(quick), prog, executor)
     t0 = time.perf_counter()
     sections = []
     todo = [s for s in SECTIONS if only is None or s[0] in only]
@@ -671,6 +695,8 @@ def build_report(out="report", quick: bool = False, progress: bool | Progress = 
                 prog.message(f"!!! VIOLATED [{title}] {it.name}: {it.detail}")
         if sec.status == "error":
             prog.message(f"!!! ERROR in {title}: {sec.body.splitlines()[0]}")
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
     rep = Report(out, sections, time.perf_counter() - t0, bool(quick))
     (out / "report.md").write_text(rep.markdown())
     return rep

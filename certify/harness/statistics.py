@@ -27,7 +27,10 @@ exactly when it is 6, 8 or 10, with probability ``(45 + 10 + 1) / 1024 = 0.0547`
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
+import pickle
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -119,7 +122,8 @@ class FailureRate:
     seeds : list of int
         The per-trial seeds (trial ``i`` is reproduced from ``seeds[i]``).
     outcomes : list of TrialOutcome
-        One per finished trial.
+        One per finished trial (run in another process, a ``detail`` that cannot be pickled,
+        such as a :class:`~certify.harness.check.CheckResult`, is replaced by its text).
     errors : list of (int, str)
         ``(seed, error text)`` of the trials that raised or ran over ``time_limit``: they are not
         counted (neither as failures nor as successes), and :meth:`__str__` says how many.
@@ -192,9 +196,17 @@ def _random_features_2n(X, y, seed):
     return random_features(X, y, k=2 * len(y), seed=seed)
 
 
-def _sampled_trial(trial, model, n, seed):
+def _sampled_trial(trial, model, n, seed, driver_pid):
     X, y = model.sample(n, seed=seed)
-    return trial(X, y, seed)
+    out = trial(X, y, seed)
+    if os.getpid() != driver_pid and isinstance(out, TrialOutcome) and out.detail is not None:
+        # shipped back to the driver: a detail holding Arb balls (a CheckResult) cannot be
+        # pickled, so it travels as its text
+        try:
+            pickle.dumps(out.detail)
+        except Exception:  # noqa: BLE001 - any pickling failure
+            out = dataclasses.replace(out, detail=str(out.detail))
+    return out
 
 
 def _statement_failure_probability(statement, delta):
@@ -267,7 +279,8 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
     delta = float(delta)
     from certify.harness.campaign import CampaignError, map_trials
     seeds = [int(s) for s in np.random.default_rng(seed).integers(0, 2 ** 63 - 1, size=n_trials)]
-    results = map_trials(_sampled_trial, [(trial, model, n, s) for s in seeds], executor=executor,
+    results = map_trials(_sampled_trial, [(trial, model, n, s, os.getpid()) for s in seeds],
+                         executor=executor,
                          workers=workers, time_limit=time_limit, progress=progress,
                          desc="failure_rate")
     # converted here, not in the worker: a statement returning the wrong type is the caller's bug
