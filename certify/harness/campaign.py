@@ -774,9 +774,10 @@ class CampaignResult:
         return [{k: v for k, v in r.items() if k != "seconds"} for r in self.rows]
 
     def records(self) -> list:
-        """Flat dicts: point values, ``seed``, ``status``, ``error`` and the result's fields."""
-        return [{**r["point"], "seed": r["seed"], "status": r["status"], "error": r["error"],
-                 **(r["result"] or {}), "seconds": r["seconds"]} for r in self.rows]
+        """Flat dicts: point values, the result's fields, then ``seed``, ``status``, ``error``,
+        ``seconds`` (these four win over result fields of the same name)."""
+        return [{**r["point"], **(r["result"] or {}), "seed": r["seed"], "status": r["status"],
+                 "error": r["error"], "seconds": r["seconds"]} for r in self.rows]
 
     def summary(self) -> str:
         n_fail = len(self.failed)
