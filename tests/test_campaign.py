@@ -214,3 +214,49 @@ def test_cli_campaign(tmp_path, capsys):
     toml.write_text(f'[campaign]\ntask = "{TASKS}:boom"\nseeds = [0]\nworkers = 3\n')
     assert main(["campaign", str(toml), "--out", str(tmp_path / "p"), "--no-progress"]) == 2
     assert "unknown key(s) ['workers']" in capsys.readouterr().err
+
+
+# -- the engine under failure_rate, the experiment and the digits campaign ------------------------------
+
+def test_failure_rate_on_a_pool_equals_serial_and_lists_failed_trials():
+    from bounds.data import DataModel, Measure
+    from certify.harness.statistics import failure_rate
+
+    def statement(X, y, seed):
+        if seed % 5 == 0:
+            raise RuntimeError("flaky instance")
+        return bool(y.sum() > 2)
+
+    model = DataModel(Measure.cube(1))
+    a = failure_rate(statement, model, n_trials=40, seed=3, n=6, delta=0.3)
+    b = failure_rate(statement, model, n_trials=40, seed=3, n=6, delta=0.3, workers=2)
+    assert (a.n_failures, a.n_applicable, a.ci) == (b.n_failures, b.n_applicable, b.ci)
+    assert a.errors == b.errors and len(a.errors) == sum(s % 5 == 0 for s in a.seeds) > 0
+    assert "did not finish" in str(a) and "flaky instance" in str(a)
+    with pytest.raises(CampaignError, match="every trial failed"):
+        failure_rate(lambda X, y, s: 1 / 0, model, n_trials=3, n=4, delta=0.3)
+
+
+def test_experiment_on_a_pool_equals_serial():
+    from certify.harness.experiment import sqrt_nk_experiment
+    kw = dict(d=6, ks=(2,), ratios=(1, 2, 4), seeds=(0,), max_iter=100)
+    drop = lambda p: {k: v for k, v in p.__dict__.items() if k not in ("seconds", "fit_seconds")}  # noqa: E731,E501
+    assert [drop(p) for p in sqrt_nk_experiment(**kw, workers=2).points] == \
+        [drop(p) for p in sqrt_nk_experiment(**kw).points]
+
+
+def test_digits_trial_certified_constant_above_rigorous_floors():
+    pytest.importorskip("sklearn")
+    import bounds
+    from certify.harness.realdata import digits_sample, digits_trial
+    X, y = digits_sample(40, 0.2, seed=1)
+    assert X.shape == (40, 64) and (abs(X).max() <= 1) and set(y) == {-1.0, 1.0}
+    floor = float(bounds.get("minimal_interpolation").from_data(X, y))
+    for k in (4, 120):
+        r = digits_trial({"k": k, "n": 40, "noise": 0.2, "cert_time_limit": 0.5}, 1)
+        assert r["lip_lower"] <= r["lip_upper"] and r["p"] == 64 * k + 2 * k + 1
+        assert r["lip_upper"] >= r["projection"] > 0
+        if r["interpolates"]:
+            assert r["lip_upper"] >= floor and r["mse"] < 1e-12
+        assert r["universal_law"] > 0 and "sample_size" in r["universal_law_failed"]
+    assert not digits_trial({"k": 4, "n": 40, "noise": 0.2}, 1)["interpolates"]

@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import hashlib
 import importlib
 import itertools
@@ -347,8 +348,14 @@ def _alarm(signum, frame):
 
 
 def _format_error(exc: BaseException) -> str:
-    tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)
-    return f"{type(exc).__name__}: {exc}\n" + "".join(tb[1:-1]).rstrip()
+    """``Type: message (in function, line N)``: the innermost frame without its file path, so that
+    the text is the same on every executor and machine (cloudpickled code has no file)."""
+    text = f"{type(exc).__name__}: {exc}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        f = frames[-1]
+        text += f" (in {f.name}, line {f.lineno})"
+    return text
 
 
 def _execute(fn, args: tuple, time_limit: float | None) -> TrialResult:
@@ -398,6 +405,14 @@ class _Pickled:
         if self._fn is None:
             self._fn = pickle.loads(self.blob)
         return self._fn(*args)
+
+
+def _picklable(obj) -> bool:
+    try:
+        pickle.dumps(obj)
+        return True
+    except Exception:  # noqa: BLE001 - any pickling failure
+        return False
 
 
 def _shippable(fn):
@@ -558,8 +573,12 @@ def map_trials(fn: Callable, args: Iterable[tuple], *, executor=None, workers: i
         while pending or in_flight:
             while pending and len(in_flight) < window:
                 i = pending.popleft()
+                job, a = call, args[i]
+                if not serial and not _picklable(a):
+                    # a closure among the arguments (e.g. a statement defined in a function)
+                    job, a = _Pickled(functools.partial(fn, *a)), ()
                 try:
-                    fut = executor.submit(_execute, call, args[i], time_limit)
+                    fut = executor.submit(_execute, job, a, time_limit)
                 except Exception as exc:  # noqa: BLE001 - e.g. a shut-down executor
                     raise CampaignError(f"the executor refused a trial: {exc}") from exc
                 in_flight[fut] = (i, time.monotonic())

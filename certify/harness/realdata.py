@@ -136,8 +136,8 @@ def digits_spec(quick: bool = False):
     from certify.harness.campaign import Spec
     if quick:
         return Spec(task="certify.harness.realdata:digits_trial", name="digits (quick)",
-                    grid={"k": [8, 256]}, seeds=[0],
-                    fixed={"n": 100, "noise": 0.2, "cert_time_limit": 0.5}, time_limit=60)
+                    grid={"k": [8, 128]}, seeds=[0],
+                    fixed={"n": 60, "noise": 0.2, "cert_time_limit": 0.5}, time_limit=60)
     return Spec(task="certify.harness.realdata:digits_trial", name="digits",
                 grid={"k": [8, 16, 32, 64, 128, 256, 512, 1024]}, seeds=[0],
                 fixed={"n": 400, "noise": 0.2, "cert_time_limit": 4.0}, time_limit=120)
