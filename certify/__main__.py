@@ -53,6 +53,10 @@ def _cmd_campaign(args) -> int:
     try:
         res = run(spec, executor=executor, store=args.out, workers=args.workers,
                   progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished trials are stored in {args.out}; run the same command "
+              "to resume", file=sys.stderr)
+        return 130
     finally:
         if client is not None:
             client.close()

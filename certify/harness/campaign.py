@@ -620,6 +620,11 @@ def map_trials(fn: Callable, args: Iterable[tuple], *, executor=None, workers: i
                 if window < 1:
                     raise CampaignError("every worker of the executor is stuck in a trial over "
                                         "the time limit; restart the workers and re-run to resume")
+    except KeyboardInterrupt:
+        if own and not serial:
+            _kill_pool(executor)  # Ctrl-C: stop now; what on_result stored is kept
+            own = False
+        raise
     finally:
         close()
         if own:
@@ -630,6 +635,10 @@ def map_trials(fn: Callable, args: Iterable[tuple], *, executor=None, workers: i
 # ------------------------------------------------------------------------------------------------
 # storage
 # ------------------------------------------------------------------------------------------------
+
+def _without_description(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "description"}
+
 
 class Store:
     """The rows of one campaign in an output folder, one JSON line per finished trial.
@@ -720,7 +729,8 @@ class Store:
             raise StoreError(f"{self.path}: the header line is not JSON: corrupt or foreign") from None
         if not isinstance(got, dict) or got.get("format") != FORMAT:
             raise StoreError(f"{self.path}: not a campaign rows file of format {FORMAT}")
-        if got.get("spec_hash") != self.spec.hash or got.get("spec") != header["spec"]:
+        if got.get("spec_hash") != self.spec.hash or not isinstance(got.get("spec"), dict) \
+                or _without_description(got["spec"]) != _without_description(header["spec"]):
             raise StoreError(f"{self.path}: written by another spec (hash {got.get('spec_hash')}, "
                              f"this one {self.spec.hash})")
         keys = {t.key: t for t in self.spec.trials()}
