@@ -81,10 +81,14 @@ def test_same_rows_serial_process_pool_and_dask_cluster():
     assert rows == serial
 
 
-def test_lambda_tasks_ship_to_process_pools():
+def test_lambda_tasks_ship_to_process_pools(tmp_path):
     with ProcessPoolExecutor(2) as ex:
         res = map_trials(lambda a, b: a * b, [(2, 3), (4, 5)], executor=ex)
     assert [r.value for r in res] == [6, 20]
+    s = Spec(task=lambda p, s: {"v": s}, seeds=2)
+    assert [r["result"]["v"] for r in run(s, workers=2, progress=False).rows] == [0, 1]
+    with pytest.raises(SpecError, match="importable module-level function"):
+        run(s, store=tmp_path / "o", workers=1, progress=False)
 
 
 # -- failures are rows ------------------------------------------------------------------------------------

@@ -818,6 +818,13 @@ class CampaignResult:
         return s
 
 
+def _importable(task) -> bool:
+    try:
+        return resolve_task(_task_name(task)) is task
+    except SpecError:
+        return False
+
+
 def _row(trial: Trial, res: TrialResult) -> dict:
     status, error, result = res.status, res.error, None
     if status == "ok":
@@ -864,7 +871,7 @@ def run(spec: Spec, executor=None, store=None, *, workers: int | None = None, pr
         spec = Spec.from_dict(spec)
     if not isinstance(spec, Spec):
         raise ParameterError("spec", type(spec).__name__, "a Spec, a mapping or a TOML path")
-    if store is not None and not isinstance(spec.task, str) and resolve_task(_task_name(spec.task)) is not spec.task:
+    if store is not None and not isinstance(spec.task, str) and not _importable(spec.task):
         raise SpecError(f"task {spec.task!r}: stored campaigns need an importable module-level "
                         "function (its 'module:function' name enters the spec's hash)")
     task = resolve_task(spec.task)
