@@ -498,8 +498,9 @@ def _progress_bar(progress, total: int, initial: int, desc: str):
     if callable(progress) and progress is not True:
         return (lambda done, label="": progress(done, total, label)), (lambda: None)
     from tqdm.auto import tqdm
+    # disable=None: silent when stderr is not a terminal (logs of cluster jobs stay readable)
     bar = tqdm(total=total, initial=initial, desc=desc or "trials", unit="trial", file=sys.stderr,
-               dynamic_ncols=True, smoothing=0.1)
+               dynamic_ncols=True, smoothing=0.1, disable=None)
     state = {"done": initial}
 
     def update(done, label=""):
@@ -530,7 +531,7 @@ def map_trials(fn: Callable, args: Iterable[tuple], *, executor=None, workers: i
         abandoned by the driver (a pool created here is then killed and restarted; a slot of a
         given executor stays busy until the call returns, and fewer calls are kept in flight).
     progress : bool or callable, optional
-        ``True``: a tqdm bar on stderr (done/total, rate, ETA); a callable
+        ``True``: a tqdm bar on stderr (done/total, rate, ETA; only when stderr is a terminal); a callable
         ``progress(done, total, label)``; ``None``/``False``: silent.
     on_result : callable, optional
         ``on_result(i, result)`` in the driver as soon as call ``i`` finishes (e.g. to store it).

@@ -153,6 +153,8 @@ def digits_table(records: list, floor: float, n: int, noise: float):
             Column("method", kind="text"), Column("cert_status", "certification", kind="text"),
             Column("projection", "projection floor (rigorous)", kind="lower"),
             Column("mcshane", "McShane floor if interpolating (rigorous)", kind="lower"),
+            Column("W", "class diameter W", kind="number", digits=4),
+            Column("J", "class constant J", kind="number", digits=4),
             Column("universal_law", "universal law (stated, hyp. fail)", kind="lower")]
     if any("universal_law_sharp" in r for r in records):
         cols.append(Column("universal_law_sharp", "universal law sharp (hyp. fail)", kind="lower"))
@@ -163,7 +165,8 @@ def digits_table(records: list, floor: float, n: int, noise: float):
            "fits (least-squares output layer). Certified: the Lipschitz enclosure (rigorous "
            "ends), the projection floor (any k-neuron net with that MSE) and the McShane floor "
            "(any exact interpolant). Stated only: the universal law at eps = "
-           f"{r0.get('eps')}, delta = {r0.get('delta')}, c = 1 and the architecture's W, J; its "
+           f"{r0.get('eps')}, delta = {r0.get('delta')}, c = 1, K = 1, R = 1 and the W, J of the "
+           "class {|weights| <= the power of two above the largest} of each architecture; its "
            "hypotheses fail here (at the first width: " + (r0.get("universal_law_failed") or "")
            + "; per width in the CSV).")
     return Table("The law of robustness on noisy digits", cols, rows, caption=cap,
