@@ -375,7 +375,7 @@ def _fit_level(ctx: _Context) -> None:
 
 
 def _network_class(ctx: _Context, *, diameter_name=None, j_name=None, weight_name=None,
-                   depth_name=None, radius_name=None, bbar_name=None) -> None:
+                   depth_name=None, radius_name=None) -> None:
     """Class ``{f_w : ||w||_inf <= W_max}`` of the network's architecture [BS21, Section 3]."""
     from bounds.universal import deep_network_parameters
     net, th = ctx.net, ctx.theorem
@@ -424,17 +424,6 @@ def _network_class(ctx: _Context, *, diameter_name=None, j_name=None, weight_nam
         ctx.set(weight_name, wmax, "instance")
     if radius_name:
         ctx.set(radius_name, R, "model" if "R" not in ctx.user else "user")
-    if bbar_name:
-        from certify.methods.naive import layer_norm_uppers, mul_up
-        norms = layer_norm_uppers(net, 2)
-        best = 0.0
-        for i in range(len(norms)):
-            prod = 1.0
-            for j, v in enumerate(norms):
-                if j != i:
-                    prod = mul_up(prod, v)
-            best = max(best, prod)
-        ctx.set(bbar_name, max(best, float(np.nextafter(0, 1))), "instance")
 
 
 def _plan_universal(ctx):
@@ -447,12 +436,6 @@ def _plan_deep(ctx):
     _base_parameters(ctx)
     _fit_level(ctx)
     _network_class(ctx, weight_name="W", depth_name="D", radius_name="R")
-
-
-def _plan_deep_bbar(ctx):
-    _base_parameters(ctx)
-    _fit_level(ctx)
-    _network_class(ctx, weight_name="W", radius_name="R", bbar_name="Bbar")
 
 
 def _plan_finite(ctx):
@@ -620,7 +603,6 @@ def _plan_undercomplete(ctx):
 ADAPTERS: dict[str, Callable[[_Context], None]] = {
     "universal_law": _plan_universal,
     "deep_networks": _plan_deep,
-    "deep_networks_bbar": _plan_deep_bbar,
     "finite_class": _plan_finite,
     "bounded_support": _plan_universal,
     "minimal_interpolation": _plan_minimal,
