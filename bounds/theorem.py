@@ -363,7 +363,7 @@ _LATEX_NAMES = {"eps": r"\varepsilon", "logF": r"\log|F|", "sigma2": r"\sigma^2"
 def _stable(expr: sympy.Expr) -> sympy.Expr:
     """Rewrite ``log(a*b/c)`` as ``log a + log b - log c`` for the float path.
 
-    The product inside a log can overflow in float64 (``J = R (WQp)^D``) while
+    The product inside a log can overflow in float64 (``(W sqrt(2Qp))^(D-1)`` of deep networks) while
     the log itself is moderate; expanding keeps the vectorized path finite.
     """
     return sympy.expand_log(expr, force=True)
