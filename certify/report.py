@@ -380,7 +380,8 @@ def spline_interpolant(x, y):
 #: uniform on [-1/2, 1/2] with random signs, n above 8^4 log(8/delta)/eps^2 for eps = 0.99,
 #: delta = 0.9, fitted exactly by :func:`spline_interpolant`.
 LARGE_INSTANCE = dict(n=9500, eps=0.99, delta=0.9,
-                      theorems=("universal_law", "deep_networks", "bounded_support"))
+                      theorems=("universal_law", "universal_law_sharp", "deep_networks",
+                                "bounded_support"))
 
 
 def _theorem_check_plan(quick: bool):

@@ -301,3 +301,18 @@ def test_report_bound_tables_show_the_sharp_factor_and_vacuity():
     assert "ref. fails" in factors                                   # n = 1e5: stated law void
     assert all(7 < float(f) < 8 for f in factors if f != "ref. fails")
     assert "any_model" in entries
+
+
+def test_check_plans_universal_law_sharp_like_the_stated_law():
+    from bounds.data import DataModel, Measure
+    from certify.harness.check import check
+    from certify.harness.fit import random_features
+    m = DataModel(Measure.cube(3))
+    X, y = m.sample(10, seed=0)
+    net = random_features(X, y, 8, seed=0).network
+    stated = check("universal_law", X, y, net, model=m, eps=0.5, delta=0.1)
+    sharp = check("universal_law_sharp", X, y, net, model=m, eps=0.5, delta=0.1)
+    for k in ("p", "W", "J", "n", "d"):
+        assert float(sharp.params[k]) == float(stated.params[k])
+    assert sharp.verdict == "not_applicable"            # n = 10 is far below the sample size
+    assert "sample_size" in [h.name for h in sharp.failed]

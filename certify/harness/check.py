@@ -602,6 +602,7 @@ def _plan_undercomplete(ctx):
 #: need computing.
 ADAPTERS: dict[str, Callable[[_Context], None]] = {
     "universal_law": _plan_universal,
+    "universal_law_sharp": _plan_universal,
     "deep_networks": _plan_deep,
     "finite_class": _plan_finite,
     "bounded_support": _plan_universal,
