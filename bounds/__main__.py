@@ -108,6 +108,10 @@ def _cmd_show(args, extra) -> str:
     lines.append(f"conclusion: {t.conclusion}")
     if t.notes:
         lines.append(f"notes: {t.notes}")
+    if t.trivial_floor is not None:
+        lines.append(f"trivial floor: {t.trivial_floor.expr} ({t.trivial_floor.setting})")
+    if t.erratum:
+        lines.append(f"erratum (what the source says, docs/errata.md): {t.erratum}")
     if t.refusal and not t.evaluable:
         lines.append(f"not evaluated: {t.refusal}")
     return "\n".join(lines)

@@ -316,3 +316,10 @@ def test_check_plans_universal_law_sharp_like_the_stated_law():
         assert float(sharp.params[k]) == float(stated.params[k])
     assert sharp.verdict == "not_applicable"            # n = 10 is far below the sample size
     assert "sample_size" in [h.name for h in sharp.failed]
+
+
+def test_cli_show_prints_floor_and_erratum(capsys):
+    from bounds.__main__ import main
+    assert main(["show", "deep_networks"]) == 0
+    out = capsys.readouterr().out
+    assert "trivial floor: 1/R" in out and "erratum" in out and "R (W Q p)^D" in out
