@@ -201,7 +201,9 @@ class BoundValue(mpmath.mpf):
     Behaves as an ``mpf`` in arithmetic (results of arithmetic are plain
     ``mpf``); carries the theorem id, whether the theorem's hypotheses hold
     at the parameters, and the failed hypotheses when evaluated with
-    ``check=False``.
+    ``check=False``. For records with a trivial floor, ``floor`` is its value
+    and ``vacuous`` is True when the bound does not exceed it (both None
+    for records without one; see ``docs/conventions.md``).
     """
 
     __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee", "enclosure",
@@ -215,7 +217,7 @@ class BoundValue(mpmath.mpf):
         self.failed = tuple(failed)
         self.guarantee = guarantee
         self.enclosure = enclosure
-        self.floor = self.vacuous = None     # set by _mark_vacuous (records with a trivial floor)
+        self.floor = self.vacuous = None     # set by _marks_vacuity (records with a trivial floor)
         return self
 
     @property
