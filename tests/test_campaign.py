@@ -74,11 +74,27 @@ def test_same_rows_serial_process_pool_and_dask_cluster():
     assert len(serial) == 4 and all(r["status"] == "ok" for r in serial)
     assert {r["result"]["verdict"] for r in serial} == {"consistent"}
     assert run(s, workers=2, progress=False).reproducible_rows() == serial
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+    import dask
+    # forked workers start with certify already imported (spawned ones import it: seconds)
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         rows = run(s, executor=client.get_executor(), progress=False).reproducible_rows()
     assert rows == serial
+
+
+def test_trials_as_threads_of_one_process_are_refused():
+    """mpmath's and flint's precision are per process: concurrent threads could disturb it."""
+    from concurrent.futures import ThreadPoolExecutor
+    distributed = pytest.importorskip("dask.distributed")
+    with ThreadPoolExecutor(2) as ex, pytest.raises(CampaignError, match="global to a process"):
+        run(spec(), executor=ex, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client, \
+            pytest.raises(CampaignError, match="--nthreads 1"):
+        run(spec(), executor=client.get_executor(), progress=False)
 
 
 def test_lambda_tasks_ship_to_process_pools(tmp_path):

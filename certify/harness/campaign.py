@@ -460,6 +460,35 @@ def _capacity(executor) -> int:
     return os.cpu_count() or 1
 
 
+_THREADS = ("{what} would run trials concurrently as threads of one process: the working precision of "
+            "mpmath and python-flint is global to a process, so concurrent trials could change "
+            "each other's precision (and results). Use processes with one thread each: {fix}")
+
+
+def _refuse_threads(executor) -> None:
+    """Refuse executors that run several trials at once in one process (see :data:`_THREADS`)."""
+    if isinstance(executor, cf.ThreadPoolExecutor) and executor._max_workers > 1:
+        raise CampaignError(_THREADS.format(what="a ThreadPoolExecutor with several threads",
+                                            fix="a ProcessPoolExecutor or workers=N"))
+    client = getattr(executor, "_client", None)
+    if client is None:
+        return
+    try:
+        nthreads = client.nthreads()
+        pids = client.run(os.getpid)
+    except Exception:  # noqa: BLE001 - cannot inspect: the scheduler will say what is wrong
+        return
+    per_process = {}
+    for addr, pid in pids.items():
+        host = addr.rsplit(":", 1)[0]
+        per_process[(host, pid)] = per_process.get((host, pid), 0) + int(nthreads.get(addr, 1))
+    if any(n > 1 for n in per_process.values()):
+        raise CampaignError(_THREADS.format(
+            what="the Dask cluster's workers",
+            fix="'dask worker ADDRESS --nthreads 1 --nworkers N', or "
+                "LocalCluster(processes=True, threads_per_worker=1)"))
+
+
 def dask_executor(address: str):
     """``(client, executor)`` for a running Dask scheduler at ``address`` (``tcp://host:8786``).
 
@@ -521,8 +550,10 @@ def map_trials(fn: Callable, args: Iterable[tuple], *, executor=None, workers: i
         Shipped to the workers by reference, or with cloudpickle if it is a lambda or closure.
     args : iterable of tuple
     executor : concurrent.futures.Executor, optional
-        Any executor (a ``ProcessPoolExecutor``, ``client.get_executor()`` of Dask ...); not shut
-        down here.  Default: ``workers == 1`` runs in this process, otherwise a process pool of
+        Any executor (a ``ProcessPoolExecutor``, ``client.get_executor()`` of Dask ...) that runs
+        one trial at a time per process; not shut down here.  Several trials as threads of one
+        process are refused (:class:`CampaignError`): mpmath's and flint's precision are global
+        to a process.  Default: ``workers == 1`` runs in this process, otherwise a process pool of
         ``workers`` processes (default: all cores) is created and shut down.
     workers : int, optional
     time_limit : float, optional
@@ -553,6 +584,8 @@ def map_trials(fn: Callable, args: Iterable[tuple], *, executor=None, workers: i
         n = workers or os.cpu_count() or 1
         executor = _Serial() if n == 1 else cf.ProcessPoolExecutor(max_workers=n)
     serial = isinstance(executor, _Serial)
+    if not own:
+        _refuse_threads(executor)
     call = fn if serial else _shippable(fn)
     window = max(1, int(max_in_flight or _capacity(executor)))
     results = [None] * len(args)
