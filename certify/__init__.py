@@ -8,5 +8,6 @@ from certify.model.network import Network
 from certify.methods.certificate import Certificate, Witness
 from certify.methods.dispatch import lipschitz, METHODS
 from certify.harness.check import check, CheckResult
+from certify import datasets
 
-__all__ = ["lipschitz", "check", "CheckResult", "Network", "Certificate", "Witness", "METHODS"]
+__all__ = ["lipschitz", "check", "CheckResult", "Network", "Certificate", "Witness", "METHODS", "datasets"]

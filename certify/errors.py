@@ -1,12 +1,13 @@
 """Typed errors of :mod:`certify`.
 
-All are :class:`ValueError` subclasses, so callers may catch ``ValueError`` generically.  Errors
+All but :class:`DataNotFoundError` (a :class:`FileNotFoundError`) are :class:`ValueError` subclasses,
+so callers may catch ``ValueError`` generically.  Errors
 about a single named parameter use :class:`bounds.errors.ParameterError` directly.
 """
 
 from __future__ import annotations
 
-__all__ = ["UnsupportedError", "ShapeError", "DomainError"]
+__all__ = ["UnsupportedError", "ShapeError", "DomainError", "DataNotFoundError"]
 
 
 class UnsupportedError(ValueError):
@@ -25,4 +26,12 @@ class DomainError(ValueError):
 
     Examples: an interval with ``lo > hi`` or a NaN endpoint, ``sqrt`` or ``log`` of an interval
     reaching below zero, division by an interval containing zero.
+    """
+
+
+class DataNotFoundError(FileNotFoundError):
+    """External data (e.g. the LipBaB networks, which are not distributed) is not installed.
+
+    The message says where it was looked for and how to point to it (``LAWROB_DATA``).  Examples
+    and tests that need such data skip when this is raised.
     """

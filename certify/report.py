@@ -39,7 +39,6 @@ Examples
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 import traceback
@@ -223,21 +222,13 @@ class Progress:
 # ------------------------------------------------------------------------------------------------
 
 def lipbab_dir() -> Path | None:
-    """The directory holding the LipBaB ``.npz`` networks, or None.
+    """The directory holding the LipBaB ``.npz`` networks, or None (they are not distributed).
 
-    Looked up in order: ``$LAWROB_DATA/lipbab``, ``$LAWROB_DATA`` itself (if it holds the files),
-    and ``../shared/data/lipbab`` relative to the repository that contains this package.
+    See :func:`certify.model.datasets.external_dir`: ``$LAWROB_DATA/lipbab`` or ``$LAWROB_DATA``
+    when set, otherwise ``../shared/data/lipbab`` next to a source checkout.
     """
-    cands = []
-    env = os.environ.get("LAWROB_DATA")
-    if env:
-        cands += [Path(env) / "lipbab", Path(env)]
-    repo = Path(__file__).resolve().parent.parent
-    cands.append(repo.parent / "shared" / "data" / "lipbab")
-    for c in cands:
-        if c.is_dir() and any(c.glob("sdnet_*.npz")):
-            return c
-    return None
+    from certify.model.datasets import external_dir
+    return external_dir("lipbab")
 
 
 # ------------------------------------------------------------------------------------------------
