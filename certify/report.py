@@ -280,8 +280,9 @@ def _section_bound_tables(ctx: _Ctx, sec: Section) -> None:
             sec.items.append(Item(f"table {tid}", "missing", "not in the catalogue"))
             continue
         t = table(tid, grid=grid, fixed=fixed)
-        sec.files += list(t.save(ctx.tables, f"bounds_{tid}").values())
-        parts.append(t.to_markdown())
+        shown = t.pivot(*grid) if len(grid) == 2 else t  # a matrix, as in a paper
+        sec.files += list(shown.save(ctx.tables, f"bounds_{tid}").values())
+        parts.append(shown.to_markdown())
         n_hold = sum(r["within_hypotheses"] for r in t.rows)
         agree, worst = _cross_check_paths(bounds.get(tid), t, list(grid))
         sec.items.append(Item(
@@ -298,7 +299,9 @@ def _cross_check_paths(rec, t, grid_keys) -> tuple[bool, float]:
     Two independent evaluation paths of the same record: the hypothesis masks must agree exactly
     and the values to ``1e-9`` relative (float64 with logs expanded is good to ~1e-14).
     """
-    keys = [c.key for c in t.columns if c.key not in ("bound", "hypotheses")]
+    # the grid's and the fixed parameters (the latter are kept in the rows for the CSV)
+    keys = [k for k in t.rows[0] if k not in ("bound", "hypotheses", "formula_value",
+                                                "within_hypotheses")]
     arrays = {k: np.array([float(r[k]) for r in t.rows]) for k in keys}
     vec = rec.evaluate(**arrays)
     worst = 0.0
