@@ -228,6 +228,8 @@ class Table:
     notes: list = field(default_factory=list)
     label: str = ""
     constants: dict = field(default_factory=dict)
+    #: For a :meth:`pivot`: the one-row-per-point table it came from, which CSV and JSON render.
+    long: "Table | None" = field(default=None, repr=False)
 
     def _cell(self, col: Column, row: Mapping, latex: bool) -> str:
         v = row.get(col.key)
@@ -298,7 +300,10 @@ class Table:
 
         Numbers are JSON numbers (lower bounds rounded down to a float, upper bounds up, as in the
         CSV); an empty cell (e.g. a failed hypothesis) is ``null``; values given as text stay text.
+        As for the CSV, a pivoted table gives its one-row-per-point form.
         """
+        if self.long is not None:
+            return self.long.to_json()
         keys = [c.key for c in self.columns] + self._extra_keys()
         kinds = {c.key: c.kind for c in self.columns}
 
@@ -320,7 +325,8 @@ class Table:
 
         Cells are ``value_key`` (empty where it is None, e.g. where a hypothesis fails; the notes
         then say which hypotheses fail where).  Other columns must be constant (they go to the
-        constants, i.e. the caption).
+        constants, i.e. the caption).  Markdown and LaTeX render the matrix; CSV and JSON (data)
+        still give one row per point, from this table.
 
         Raises
         ------
@@ -373,10 +379,16 @@ class Table:
             notes.append(f"Empty ({names} fails): {'; '.join(where)}.")
         title = f"{self.title} ({vcol.label}; rows {row_key}, columns {col_key})"
         return Table(title=title, columns=cols, rows=rows, caption=self.caption, notes=notes,
-                     label=self.label, constants=constants)
+                     label=self.label, constants=constants, long=self.long or self)
 
     def to_csv(self) -> str:
-        """CSV with the column keys as header; full float precision, lower bounds rounded down."""
+        """CSV with the column keys as header; full float precision, lower bounds rounded down.
+
+        Data, not layout: a pivoted table writes its one-row-per-point form (every parameter,
+        ``formula_value``, ``within_hypotheses``).
+        """
+        if self.long is not None:
+            return self.long.to_csv()
         buf = io.StringIO()
         keys = [c.key for c in self.columns] + [k for k in self._extra_keys()]
         kinds = {c.key: c.kind for c in self.columns}
