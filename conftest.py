@@ -2,12 +2,16 @@
 
 An example that needs the LipBaB networks calls ``certify.datasets.external("lipbab")``, which
 raises :class:`certify.errors.DataNotFoundError` in a clone without them; the doctest is then
-reported as skipped with that message instead of failing.
+reported as skipped with that message instead of failing.  Likewise an example whose
+``import torch`` fails (an optional extra).
 """
 
 import doctest
 
 import pytest
+
+#: Optional dependencies: a doc example importing one skips when it is absent.
+OPTIONAL = {"torch": 'pip install -e ".[torch]"'}
 
 
 @pytest.hookimpl(wrapper=True)
@@ -16,6 +20,9 @@ def pytest_runtest_call(item):
         return (yield)
     except doctest.UnexpectedException as exc:
         from certify.errors import DataNotFoundError
-        if isinstance(exc.exc_info[1], DataNotFoundError):
-            pytest.skip(str(exc.exc_info[1]))
+        err = exc.exc_info[1]
+        if isinstance(err, DataNotFoundError):
+            pytest.skip(str(err))
+        if isinstance(err, ModuleNotFoundError) and err.name in OPTIONAL:
+            pytest.skip(f"{err.name} not installed (an optional extra: {OPTIONAL[err.name]})")
         raise

@@ -119,11 +119,15 @@ def _trace(module, prefix, steps, torch, nn):
         tensor_args = [a for a in (*node.args, *node.kwargs.values())
                        if isinstance(a, torch.fx.Node) and not _is_size(a)]
         consumers = [u for u in prev.users if not _is_size(u)]
-        if len(tensor_args) != 1 or tensor_args[0] is not prev or consumers != [node]:
-            raise UnsupportedError(
-                f"{where}: forward is not a chain ({node.op} {_target_name(node)} combines "
-                f"{len(tensor_args)} tensors, or an output is used twice); residual connections, "
-                "concatenations and branches are not supported; " + SUPPORTED_TEXT)
+        if len(tensor_args) != 1 or tensor_args[0] is not prev:
+            reason = f"{node.op} {_target_name(node)} takes {len(tensor_args)} tensors"
+        elif consumers != [node]:
+            reason = f"the output of {prev.name!r} is used {len(consumers)} times"
+        else:
+            reason = None
+        if reason:
+            raise UnsupportedError(f"{where}: forward is not a chain ({reason}: a residual "
+                                   "connection, a concatenation or a branch); " + SUPPORTED_TEXT)
         if node.op == "call_module":
             sub = module.get_submodule(node.target)
             _collect(sub, f"{prefix}{node.target}.", steps, torch, nn)
