@@ -7,7 +7,20 @@ about a single named parameter use :class:`bounds.errors.ParameterError` directl
 
 from __future__ import annotations
 
-__all__ = ["UnsupportedError", "ShapeError", "DomainError", "DataNotFoundError"]
+__all__ = ["UnsupportedError", "ShapeError", "DomainError", "DataNotFoundError", "shown"]
+
+
+def shown(x) -> str:
+    """A value for a message, as the user would write it: NumPy scalars as Python numbers.
+
+    >>> import numpy as np
+    >>> shown(np.float64(1.0)), shown(np.int64(3)), shown(0.1), shown("relu")
+    ('1.0', '3', '0.1', "'relu'")
+    """
+    item = getattr(x, "item", None)
+    if item is not None and getattr(x, "shape", None) == ():
+        x = item()
+    return repr(x)
 
 
 class UnsupportedError(ValueError):

@@ -63,3 +63,17 @@ def test_sdp_repair_log_carries_the_solver_status():
         warnings.simplefilter("error", UserWarning)
         cert = lipschitz(net, norm=2, method="sdp")
     assert any("status optimal" in line for line in cert.details["log"])
+
+
+def test_messages_show_numbers_as_written_not_numpy_reprs():
+    import numpy as np
+    from certify import Network, lipschitz
+    net = Network.from_arrays([np.ones((2, 2)), np.ones((1, 2))], activation="relu")
+    with pytest.raises(ValueError) as e:
+        lipschitz(net, norm=2, domain=(np.array([1.0, 0.0]), np.array([0.0, 1.0])), method="naive")
+    assert "lo[0]=1.0 > hi[0]=0.0" in str(e.value)
+    cert = lipschitz(net, norm=2, domain=(np.zeros(2), np.ones(2)), method="exact")
+    import dataclasses
+    cert = dataclasses.replace(cert, lower=np.float64(cert.lower), upper=np.float64(cert.upper))
+    text = " ".join(cert.verify().messages)
+    assert "np.float64" not in text and "ordered: 0 <= " in text

@@ -25,6 +25,8 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
+from certify.errors import shown
+
 __all__ = [
     "Witness",
     "Certificate",
@@ -132,11 +134,11 @@ def normalize_domain(domain, dim: int):
     if np.any(lo > hi):
         bad = int(np.flatnonzero(lo > hi)[0])
         raise ParameterError("domain", domain, allowed,
-                             f"empty box: lo[{bad}]={lo[bad]!r} > hi[{bad}]={hi[bad]!r}")
+                             f"empty box: lo[{bad}]={shown(lo[bad])} > hi[{bad}]={shown(hi[bad])}")
     if np.any(lo == hi):
         bad = int(np.flatnonzero(lo == hi)[0])
         raise ParameterError("domain", domain, allowed,
-                             f"flat box: lo[{bad}] == hi[{bad}] == {lo[bad]!r}; the Lipschitz constant "
+                             f"flat box: lo[{bad}] == hi[{bad}] == {shown(lo[bad])}; the Lipschitz constant "
                              "on a lower-dimensional set is not what the methods certify")
     lo.setflags(write=False)
     hi.setflags(write=False)
@@ -314,7 +316,7 @@ class Certificate:
 
         ok = bool(np.isfinite(self.upper) and 0.0 <= self.lower <= self.upper)
         checks["ordered"] = ok
-        msgs.append(f"ordered: 0 <= {self.lower!r} <= {self.upper!r}: {ok}")
+        msgs.append(f"ordered: 0 <= {shown(self.lower)} <= {shown(self.upper)}: {ok}")
 
         w = self.witness
         if w is None:
@@ -333,7 +335,7 @@ class Certificate:
                 import flint
                 ball = w.recompute(self.network, self.norm, self.domain)
                 ok = bool(flint.arb(self.lower) <= ball)
-                msgs.append(f"witness: recomputed {w.kind} value {ball} >= lower {self.lower!r}: {ok}")
+                msgs.append(f"witness: recomputed {w.kind} value {ball} >= lower {shown(self.lower)}: {ok}")
             except Exception as exc:  # a failing re-evaluation is a failed check, not a crash
                 ok = False
                 msgs.append(f"witness: re-evaluation failed: {exc!r}")
@@ -365,7 +367,7 @@ def make_certificate(net, norm, domain, method, upper, witness=None, *, tol=1e-9
     lower = 0.0 if witness is None else float(witness.value)
     upper = float(upper)
     if lower > upper:
-        raise AssertionError(f"soundness violation: witnessed lower {lower!r} > upper {upper!r} "
+        raise AssertionError(f"soundness violation: witnessed lower {shown(lower)} > upper {shown(upper)} "
                              f"({method})")
     exact = bool(upper - lower <= tol * upper)
     if exact and status in ("bound", "running"):
