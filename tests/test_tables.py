@@ -156,3 +156,11 @@ def test_latex_compiles(tmp_path):
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
                        cwd=tmp_path, capture_output=True, timeout=60)
     assert r.returncode == 0, r.stdout.decode(errors="replace")[-2000:]
+
+
+def test_pivot_keeps_per_point_annotations_in_the_notes():
+    t = table("any_model", grid={"d": [2, 3, 5], "n": [3000, 10**6]}, fixed={"R": 1, "eps": 0.9, "delta": 0.1})
+    m = t.pivot("d", "n")
+    vac = [f"d = {r['d']}, n = {r['n']}" for r in t.rows if r.get("vacuous") == "yes"]
+    assert vac and any(note.startswith("vacuous: yes at ") and all(v in note for v in vac) for note in m.notes)
+    assert [c.key for c in m.columns] == ["d", "n=3000", "n=1000000"]
