@@ -31,8 +31,10 @@ from certify.methods.certificate import Certificate, Witness
 from certify.methods.dispatch import lipschitz, METHODS
 from certify.harness.check import check, CheckResult
 from certify.harness import campaign
+from certify import datasets
 from certify import _moved
 
 _moved.install(sys.modules[__name__])
 
-__all__ = ["lipschitz", "check", "CheckResult", "Network", "Certificate", "Witness", "METHODS", "campaign"]
+__all__ = ["lipschitz", "check", "CheckResult", "Network", "Certificate", "Witness", "METHODS",
+           "datasets", "campaign"]
