@@ -2,8 +2,8 @@
 
 Run as ``python benchmarks/bench_exlipbab.py`` (``--quick``: iris networks only, 5 s per case;
 ``--long``: the two global l2 cases where ExLipBaB published only lower bounds, 600 s each).
-The networks are looked up in ``$LAWROB_DATA/exlipbab``, ``$LAWROB_DATA`` and
-``../shared/data/exlipbab``; without them the benchmark says so and exits 0.
+The networks are the ones shipped in ``certify.datasets`` (MIT, with their README); without them
+the benchmark says so and exits 0.
 
 For every network, norm and domain (all of R^d, and the box ``[-1, 1]^d``: the inputs are
 standardised UCI features, so this is one standard deviation around the mean) it prints the time,
@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -31,7 +29,6 @@ sys.path.insert(0, str(ROOT))
 
 from certify.methods.exact import exact_lipschitz  # noqa: E402
 from certify.methods.naive import naive_upper  # noqa: E402
-from certify.model.network import Network  # noqa: E402
 
 NORMS = {"l1": 1, "l2": 2, "linf": math.inf}
 
@@ -45,25 +42,13 @@ PUBLISHED = {
 LONG_CASES = ("wine_11x24x24x1_relu", "bike_13x20x16x8x3_relu")
 
 
-def data_dir() -> Path | None:
-    cands = []
-    env = os.environ.get("LAWROB_DATA")
-    if env:
-        cands += [Path(env) / "exlipbab", Path(env)]
-    cands.append(ROOT.parent / "shared" / "data" / "exlipbab")
-    for c in cands:
-        if c.is_dir() and any(c.glob("*_relu.npz")):
-            return c
-    return None
-
-
-def load(path: Path) -> Network:
-    """The activation is in the file name: ``*_relu`` or ``*_groupsortG``."""
-    m = re.search(r"_(relu|groupsort(\d+))$", path.stem)
-    if m is None:
-        raise ValueError(f"{path.name}: cannot tell the activation from the file name")
-    act = "relu" if m.group(1) == "relu" else f"groupsort:{m.group(2)}"
-    return Network.from_npz(path, activation=act)
+def networks() -> dict:
+    """The shipped ExLipBaB networks (``certify.datasets``), or ``{}`` when they are unavailable."""
+    try:
+        from certify.model import datasets
+        return {name: (lambda n=name: datasets.load(n)) for name in datasets.names()}
+    except (ImportError, OSError, ValueError):
+        return {}
 
 
 class _CpuClock:
@@ -124,28 +109,24 @@ def main(argv=None) -> int:
     ap.add_argument("--wall-cap", type=float, default=None,
                     help="with --cpu-time: stop each case after this many wall-clock seconds anyway")
     args = ap.parse_args(argv)
-    data = data_dir()
-    if data is None:
-        print("ExLipBaB networks not found (set LAWROB_DATA to the directory holding exlipbab/*.npz); "
-              "skipping bench_exlipbab")
+    nets = networks()
+    if not nets:
+        print("ExLipBaB networks not available (certify.datasets); skipping bench_exlipbab")
         return 0
-    files = sorted(data.glob("*.npz"))
     rows = []
     if args.long:
         limit = args.time_limit or 600.0
         for name in (args.only or LONG_CASES):
-            rows.append(run_case(load(data / f"{name}.npz"), name, "l2", 2, None, limit,
-                                 args.cpu_time, args.wall_cap))
+            rows.append(run_case(nets[name](), name, "l2", 2, None, limit, args.cpu_time, args.wall_cap))
     else:
         limit = args.time_limit or (5.0 if args.quick else 20.0)
-        if args.quick:
-            files = [f for f in files if f.stem.startswith("iris")]
-        for f in files:
-            net = load(f)
+        names = sorted(n for n in nets if not args.quick or n.startswith("iris"))
+        for name in names:
+            net = nets[name]()
             d = net.input_dim
             for label, p in NORMS.items():
                 for box in (None, (np.full(d, -1.0), np.full(d, 1.0))):
-                    rows.append(run_case(net, f.stem, label, p, box, limit, args.cpu_time, args.wall_cap))
+                    rows.append(run_case(net, name, label, p, box, limit, args.cpu_time, args.wall_cap))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=float))
     bad = [r for r in rows if "published" in r and r["published"] > r["upper"]]
