@@ -14,7 +14,7 @@ import pytest
 import certify
 from bounds.errors import ParameterError
 from certify import datasets
-from certify.errors import DataNotFoundError, UnsupportedError
+from certify.errors import DataNotFoundError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,11 +29,7 @@ def test_names_are_the_exlipbab_files():
 @pytest.mark.parametrize("name", datasets.names())
 def test_load_matches_the_file_name_and_the_raw_arrays(name):
     widths = tuple(int(w) for w in name.split("_")[1].split("x"))
-    try:
-        net = datasets.load(name)
-    except UnsupportedError as exc:  # GroupSort networks need GroupSort support in certify.model
-        assert "groupsort" in name and name in str(exc)
-        return
+    net = datasets.load(name)
     assert net.widths == widths
     raw = np.load(datasets.path(name))
     x = np.random.default_rng(0).standard_normal(widths[0])
