@@ -23,12 +23,8 @@ import csv
 import io
 import itertools
 import sys
-from decimal import Decimal, localcontext
-from fractions import Fraction
-
-import mpmath
-
 from . import catalog, get
+from .rounding import nstr_directed
 from .errors import HypothesisError, NotEvaluableError, ParameterError, UnknownTheoremError
 
 __all__ = ["main"]
@@ -56,30 +52,8 @@ def _pairs(extra: list[str]) -> dict[str, str]:
 
 
 def _fmt(x, digits: int, rounding: str = "nearest") -> str:
-    """``x`` to ``digits`` significant digits; ``rounding='down'``/``'up'`` never crosses ``x``.
-
-    A printed lower bound must not exceed the number it prints (``nstr`` rounds to nearest).
-
-    >>> import mpmath
-    >>> _fmt(mpmath.mpf(2) / 3, 3), _fmt(mpmath.mpf(2) / 3, 3, "down"), _fmt(-mpmath.mpf(2) / 3, 3, "up")
-    ('0.667', '0.666', '-0.666')
-    """
-    if x is None:
-        return "-"
-    text = mpmath.nstr(x, digits)
-    if rounding == "nearest" or not mpmath.isfinite(x):
-        return text
-    # x.man_exp, not mpmath.mpf(x): the latter may round a wide mantissa
-    man, exp = x.man_exp if isinstance(x, mpmath.mpf) else mpmath.mpf(x).man_exp
-    exact = Fraction(man) * Fraction(2) ** exp
-    shown = Decimal(text)
-    with localcontext() as ctx:
-        ctx.prec = digits
-        if rounding == "down" and Fraction(shown) > exact:
-            return str(shown.next_minus())
-        if rounding == "up" and Fraction(shown) < exact:
-            return str(shown.next_plus())
-    return text
+    """``x`` to ``digits`` significant digits, never crossing ``x`` when rounding is directed."""
+    return nstr_directed(x, digits, rounding)
 
 
 def _cmd_list(args, extra) -> str:

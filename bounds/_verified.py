@@ -193,16 +193,25 @@ def arb_of_mpf(v) -> flint.arb:
 def arb_of_input(value, fallback: mpmath.mpf) -> flint.arb:
     """A ball containing a user's parameter value *as the user wrote it*.
 
-    Decimal strings (``"0.1"``) and fractions are enclosed exactly (``0.1`` is not a double);
-    ints, floats and mpmath numbers are exact balls. Anything else (a SymPy number, say) falls
-    back to the validated mpmath value, widened by one unit of its last place so that the
-    rounding done while validating is covered.
+    Decimal strings (``"0.1"``, read by :func:`bounds.params.decimal_string`, as the scalar path
+    reads them), fractions, ``decimal.Decimal`` and ``numpy.longdouble`` are enclosed exactly
+    (``0.1`` is not a double; a longdouble is wider than one); ints, floats and mpmath numbers
+    are exact balls. Anything else (a SymPy number, say) falls back to the validated mpmath
+    value, widened by one unit of its last place so that the rounding done while validating is
+    covered.
     """
     from fractions import Fraction
     import numbers
     import sympy
+    from .params import decimal_string, exact_fraction
     if isinstance(value, str):
-        return flint.arb(value.strip())
+        text = decimal_string(value)
+        if text is None:
+            raise ValueError(f"not a decimal literal: {value!r}")
+        return flint.arb(text)
+    exact = exact_fraction(value)
+    if exact is not None:
+        value = exact
     if isinstance(value, Fraction):
         return flint.arb(flint.fmpq(value.numerator, value.denominator))
     if isinstance(value, sympy.Rational):

@@ -9,8 +9,10 @@ is refused, not rounded.
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -20,7 +22,39 @@ import sympy
 
 from .errors import ParameterError
 
-__all__ = ["Parameter", "integer", "positive", "probability", "real", "at_least"]
+__all__ = ["Parameter", "integer", "positive", "probability", "real", "at_least",
+           "decimal_string", "exact_fraction"]
+
+#: A decimal literal: optional sign, digits with an optional point, optional exponent; Python's
+#: underscores are allowed between digits (``"1_000"``). No ``inf``, ``nan``, hex or spaces inside.
+_DECIMAL = re.compile(r"[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)"
+                      r"(?:[eE][+-]?\d(?:_?\d)*)?")
+
+
+def decimal_string(text: str) -> str | None:
+    """A decimal literal in the canonical form that mpmath and python-flint both parse, or None.
+
+    Both paths of the toolkit (mpmath values, Arb balls) must read a user's string as the same
+    number: underscores are removed and anything that is not a plain decimal literal is refused.
+
+    >>> decimal_string(" 1_000.5e-3 "), decimal_string("1e6"), decimal_string("inf")
+    ('1000.5e-3', '1e6', None)
+    """
+    t = text.strip()
+    return t.replace("_", "") if _DECIMAL.fullmatch(t) else None
+
+
+def exact_fraction(value) -> Fraction | None:
+    """The exact rational value of a number that is not a plain double, or None.
+
+    For ``numpy.longdouble`` (wider than float64) and ``decimal.Decimal``: converting them with
+    ``float()`` would round.
+    """
+    if isinstance(value, np.floating) and value.dtype.itemsize > 8 and np.isfinite(value):
+        return Fraction(*value.as_integer_ratio())
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return Fraction(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -125,12 +159,20 @@ class Parameter:
                     raise TypeError
                 return mpmath.mpf(v)
             if isinstance(value, str):
-                return mpmath.mpf(value.strip())
+                text = decimal_string(value)
+                if text is None:
+                    raise ValueError
+                return mpmath.mpf(text)
+            exact = exact_fraction(value)
+            if exact is not None:
+                return mpmath.mpf(exact.numerator) / exact.denominator
+            if isinstance(value, decimal.Decimal):
+                return mpmath.mpf(str(value))     # a non-finite Decimal: refused by the caller
             if isinstance(value, numbers.Integral):
                 return mpmath.mpf(int(value))
             if isinstance(value, (numbers.Real, np.floating)):
                 return mpmath.mpf(float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
         raise ParameterError(self.name, value, self.domain_str(), "not a real number")
 
@@ -146,25 +188,50 @@ class Parameter:
         Raises
         ------
         ParameterError
+            naming the first offending entry (by index) and the allowed range, also for a valid
+            number beyond float64's range (``10**400``) and for masked entries: use
+            :meth:`Theorem.evaluate`, which masks those, or the scalar path.
+        """
+        arr, skip = self.validate_array_masked(value)
+        if skip.any():
+            idx = tuple(int(i) for i in np.argwhere(skip)[0]) if skip.ndim else ()
+            raise ParameterError(self.name, value, self.domain_str(),
+                                 f"masked or beyond float64's range at index {idx}")
+        return arr
+
+    def validate_array_masked(self, value) -> tuple[np.ndarray, np.ndarray]:
+        """Check every entry; return ``(float64 array, skip)``.
+
+        ``skip`` is True at masked entries (of a ``numpy.ma.MaskedArray``) and at valid numbers
+        that float64 cannot represent (``10**400``, a huge ``longdouble``); those entries of the
+        array hold a valid placeholder. Object and string arrays are read entry by entry as the
+        scalar path reads them (``"1e6"``, ``Fraction``, ``Decimal``, huge ``int``).
+
+        Raises
+        ------
+        ParameterError
             naming the first offending entry (by index) and the allowed range.
         """
+        masked = None
+        if isinstance(value, np.ma.MaskedArray):
+            masked = np.ma.getmaskarray(value)
+            value = np.ma.getdata(value)
         try:
             arr = np.asarray(value)
         except Exception:  # pragma: no cover - numpy accepts almost anything
-            raise ParameterError(self.name, value, self.domain_str(), "not array-like")
-        if arr.dtype == object:
-            # e.g. exact SymPy constants; the float path rounds them to nearest
-            try:
-                if any(isinstance(v, (bool, np.bool_, str)) for v in arr.flat):
-                    raise TypeError
-                arr = arr.astype(np.float64)
-            except (TypeError, ValueError):
-                raise ParameterError(self.name, value, self.domain_str(),
-                                     "not a numeric array") from None
-        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number)):
-            raise ParameterError(self.name, value, self.domain_str(), "not a numeric array")
-        if np.iscomplexobj(arr):
-            raise ParameterError(self.name, value, self.domain_str(), "complex values")
+            raise ParameterError(self.name, value, self.domain_str(), "not array-like") from None
+        huge = np.zeros(arr.shape, dtype=bool)
+        if arr.dtype.kind in "OUS":
+            arr, huge = self._object_array(arr, masked)
+        elif arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
+            with np.errstate(over="ignore"):
+                f = arr.astype(np.float64)
+            huge = np.isinf(f) & np.isfinite(arr)
+            arr = f
+        elif arr.dtype.kind not in "iuf":
+            why = "complex values" if arr.dtype.kind == "c" else (
+                "booleans are not numbers here" if arr.dtype.kind == "b" else "not a numeric array")
+            raise ParameterError(self.name, value, self.domain_str(), why)
         arr = np.asarray(arr, dtype=np.float64)
         # one fused pass in the common case; NaN fails every comparison and
         # +-inf fails the finiteness bound, so this also screens non-finite values
@@ -173,24 +240,60 @@ class Parameter:
         good = lo_ok & hi_ok
         if self.integer:
             good &= np.floor(arr) == arr
-        if good.all():
-            return arr
-        self._raise_array_error(arr)
+        skip = huge if masked is None else (huge | masked)
+        if huge.any():
+            # a number beyond float64's range is in the domain iff the domain is unbounded there
+            good |= huge & (((arr > 0) & math.isinf(self.high)) | ((arr < 0) & math.isinf(self.low)))
+        if masked is not None:
+            good |= masked
+        if not good.all():
+            self._raise_array_error(arr, ~good)
+        if skip.any():
+            arr = np.where(skip, self._inner_point(), arr)
+        return arr, skip
 
-    def _raise_array_error(self, arr: np.ndarray):
+    def _object_array(self, arr: np.ndarray, masked) -> tuple[np.ndarray, np.ndarray]:
+        """Entries of an object/string array read by the scalar rules; huge ones flagged."""
+        out = np.empty(arr.shape, dtype=np.float64)
+        huge = np.zeros(arr.shape, dtype=bool)
+        for idx, v in np.ndenumerate(arr):
+            if masked is not None and masked[idx]:
+                out[idx] = self._inner_point()
+                continue
+            try:
+                x = self._to_mpf(v.item() if isinstance(v, np.generic) and v.dtype.kind in "US" else v)
+            except ParameterError as exc:
+                where = f" at index {idx}" if idx else ""
+                raise ParameterError(self.name, v, self.domain_str(),
+                                     "not a real number" + where) from exc
+            f = float(x) if mpmath.isfinite(x) else math.nan
+            huge[idx] = math.isinf(f)
+            out[idx] = math.copysign(math.inf, x) if huge[idx] else f
+        return out, huge
+
+    def _inner_point(self) -> float:
+        """A point of the domain, standing in for masked or unrepresentable entries."""
+        lo, hi = self.low, self.high
+        if math.isinf(lo) and math.isinf(hi):
+            return 0.0
+        if math.isinf(hi):
+            return lo + 1
+        if math.isinf(lo):
+            return hi - 1
+        mid = (lo + hi) / 2
+        return float(math.floor(mid)) if self.integer else mid
+
+    def _raise_array_error(self, arr: np.ndarray, bad: np.ndarray):
         """Name the first offending entry and why it is refused."""
-        bad = ~np.isfinite(arr)
-        why = "not finite"
-        if not bad.any():
-            lo_ok = arr > self.low if self.low_open else arr >= self.low
-            hi_ok = arr < self.high if self.high_open else arr <= self.high
-            bad = ~(lo_ok & hi_ok)
-            why = "outside the domain"
-            if not bad.any():
-                bad = np.floor(arr) != arr
-                why = "must be an integer"
         idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
-        raise ParameterError(self.name, float(arr[idx]), self.domain_str(),
+        v = float(arr[idx])
+        if not math.isfinite(v):
+            why = "not finite"
+        elif not self._in_domain(v):
+            why = "outside the domain"
+        else:
+            why = "must be an integer"
+        raise ParameterError(self.name, v, self.domain_str(),
                              f"{why} at index {idx}" if idx else why)
 
 

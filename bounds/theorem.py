@@ -28,9 +28,10 @@ import mpmath
 import numpy as np
 import sympy
 
-from .errors import (HypothesisError, NotEvaluableError, ParameterError,
-                     UnknownParameterError)
+from .errors import (HypothesisError, MissingParameterError, NotEvaluableError, ParameterError,
+                     UndecidedHypothesisError, UnknownParameterError)
 from .params import Parameter
+from .rounding import nstr_directed
 
 __all__ = ["Status", "Citation", "Hypothesis", "HypothesisResult", "BoundValue",
            "SolveResult", "DataBound", "Theorem"]
@@ -99,10 +100,19 @@ class HypothesisResult:
     def __bool__(self):
         return bool(self.holds)
 
-    def __str__(self):
-        verdict = "holds" if self.holds else "FAILS"
+    @property
+    def undecided(self) -> bool:
+        """True when the balls could not decide it (counted as failing, the safe side)."""
+        return self.decided_by == "undecided"
+
+    def describe(self) -> str:
+        """The hypothesis with its computed sides, without a verdict."""
         return (f"{self.name} [{self.description}]: "
-                f"{mpmath.nstr(self.lhs, 8)} {self.relation} {mpmath.nstr(self.rhs, 8)} {verdict}")
+                f"{mpmath.nstr(self.lhs, 8)} {self.relation} {mpmath.nstr(self.rhs, 8)}")
+
+    def __str__(self):
+        verdict = "UNDECIDED" if self.undecided else ("holds" if self.holds else "FAILS")
+        return f"{self.describe()} {verdict}"
 
 
 @dataclass(frozen=True)
@@ -157,11 +167,13 @@ class Hypothesis:
         """Decide the hypothesis in ball arithmetic, raising the precision as needed.
 
         ``balls_at(bits)`` returns ``{symbol: flint.arb}``. Returns True
-        (proved to hold), False (proved to fail) or None (undecided at 4096
-        bits, or a side without a ball-arithmetic rule).
+        (proved to hold), False (proved to fail) or None (undecided at
+        :func:`max_decision_bits` of ``bits``, or a side without a
+        ball-arithmetic rule).
         """
         from ._verified import arb_eval, arb_precision
-        while bits <= 4096:
+        top = max_decision_bits(bits)
+        while bits <= top:
             try:
                 with arb_precision(bits):
                     env = balls_at(bits)
@@ -178,7 +190,7 @@ class Hypothesis:
                             return False
             except (NotImplementedError, FloatingPointError, ValueError, TypeError, KeyError):
                 return None
-            bits *= 4
+            bits = min(bits * 4, top) if bits < top else top + 1
         return None
 
     def check_array(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -189,7 +201,18 @@ class Hypothesis:
         flhs, frhs, syms = self._np
         args = [arrays[s.name] for s in syms]
         lhs, rhs = flhs(*args), frhs(*args)
-        return np.asarray(lhs < rhs if self.strict else lhs <= rhs)
+        holds = lhs < rhs if self.strict else lhs <= rhs
+        # both sides overflowed: float64 cannot decide, count it as failing (masked)
+        return np.asarray(holds & ~(np.isinf(lhs) & np.isinf(rhs)))
+
+
+def max_decision_bits(bits: int) -> int:
+    """Highest ball precision tried when deciding a hypothesis that starts at ``bits``.
+
+    At least 4096 bits and 16 times the starting precision, so that a high requested
+    precision (``precision=1300`` starts at ~4400 bits) still gets its rounds of refinement.
+    """
+    return max(4096, 16 * int(bits))
 
 
 class BoundValue(mpmath.mpf):
@@ -199,18 +222,31 @@ class BoundValue(mpmath.mpf):
     ``mpf``); carries the theorem id, whether the theorem's hypotheses hold
     at the parameters, and the failed hypotheses when evaluated with
     ``check=False``.
+
+    It prints at the precision it was computed at (``precision`` digits,
+    not the global ``mp.dps``), rounded *down* when it is rigorous, so the
+    printed number is still a valid lower bound:
+
+    >>> import bounds
+    >>> v = bounds.get("minimal_interpolation").lower_bound(dy=2, dx=3, precision=30)
+    >>> print(v)
+    0.666666666666666666666666666666
+    >>> v
+    BoundValue(0.666666666666666666666666666666, minimal_interpolation)
     """
 
-    __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee", "enclosure")
+    __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee", "enclosure", "digits")
 
     def __new__(cls, value, theorem_id: str, within_hypotheses: bool,
-                failed: tuple = (), guarantee: str = "", enclosure: tuple | None = None):
+                failed: tuple = (), guarantee: str = "", enclosure: tuple | None = None,
+                digits: int | None = None):
         self = mpmath.mpf.__new__(cls, value)
         self.theorem_id = theorem_id
         self.within_hypotheses = within_hypotheses
         self.failed = tuple(failed)
         self.guarantee = guarantee
         self.enclosure = enclosure
+        self.digits = int(digits) if digits is not None else mpmath.mp.dps
         return self
 
     @property
@@ -218,9 +254,12 @@ class BoundValue(mpmath.mpf):
         """True when the value is the lower end of a ball enclosure of the formula (rounded down)."""
         return self.enclosure is not None
 
+    def __str__(self):
+        return nstr_directed(self, self.digits, "down" if self.rigorous else "nearest")
+
     def __repr__(self):
         tag = "" if self.within_hypotheses else ", OUTSIDE HYPOTHESES"
-        return f"BoundValue({mpmath.nstr(self, mpmath.mp.dps)}, {self.theorem_id}{tag})"
+        return f"BoundValue({self}, {self.theorem_id}{tag})"
 
 
 @dataclass(frozen=True)
@@ -468,7 +507,7 @@ class Theorem:
             elif p.default is not None:
                 out[p.name] = p.default
             else:
-                raise ParameterError(p.name, None, p.domain_str(), "required parameter missing")
+                raise MissingParameterError(p.name, p.domain_str())
         return out
 
     def validate(self, **params) -> dict[str, mpmath.mpf]:
@@ -491,7 +530,10 @@ class Theorem:
         """Each hypothesis decided in balls when possible (mpmath gives the reported sides).
 
         A hypothesis the balls cannot decide counts as failing: a bound is
-        never reported as valid on the strength of rounding noise.
+        never reported as valid on the strength of rounding noise (its
+        ``decided_by`` is ``'undecided'``; :meth:`lower_bound` raises
+        :class:`~bounds.errors.UndecidedHypothesisError` for it, not
+        :class:`~bounds.errors.HypothesisError`).
         """
         from ._verified import arb_of_input
         full = self._complete(params)
@@ -544,8 +586,8 @@ class Theorem:
             values = self.validate(**params)
             results = self._check_hypotheses(params, values)
             failed = [r for r in results if not r.holds]
-            if failed and check:
-                raise HypothesisError(self.id, failed)
+            if check:
+                self._raise_failed(failed)
             value = self._mp_fn(*(values[p.name] for p in self.parameters))
             if isinstance(value, mpmath.mpc):
                 if value.imag != 0:
@@ -558,11 +600,22 @@ class Theorem:
             enclosure = self._enclosure(params, values, dps)
         with mpmath.workdps(dps):
             if enclosure is None:
-                return BoundValue(+value, self.id, not failed, failed, self.conclusion)
+                return BoundValue(+value, self.id, not failed, failed, self.conclusion,
+                                  digits=dps)
             lo = mpmath.mp.make_mpf(mpmath.libmp.normalize(
                 *enclosure[0]._mpf_[:3], mpmath.libmp.bitcount(enclosure[0]._mpf_[1]),
                 mpmath.mp.prec, mpmath.libmp.round_floor)) if enclosure[0] else enclosure[0]
-            return BoundValue(lo, self.id, not failed, failed, self.conclusion, enclosure)
+            return BoundValue(lo, self.id, not failed, failed, self.conclusion, enclosure,
+                              digits=dps)
+
+    def _raise_failed(self, failed: list, detail: str | None = None):
+        """Raise for failed hypotheses: proved failures first, then undecided ones."""
+        proved = [r for r in failed if not r.undecided]
+        if proved:
+            raise HypothesisError(self.id, proved, detail)
+        if failed:
+            bits = max_decision_bits(int(mpmath.mp.dps * 3.33) + 16)
+            raise UndecidedHypothesisError(self.id, failed, bits)
 
     def _enclosure(self, params, values, dps) -> tuple | None:
         """Ball-arithmetic enclosure ``(lo, hi)`` of the bound, or None if none can be had."""
@@ -589,6 +642,11 @@ class Theorem:
 
         Returns a ``numpy.ma.MaskedArray`` of float64: entries where a
         hypothesis fails are NaN in ``.data`` and masked (``.mask`` True).
+        Entries that float64 cannot represent are masked too, one by one:
+        a valid parameter beyond float64's range (``n=10**400``), a value
+        that overflows (``dx=1e-320``: ``+inf`` in ``.data``) and a
+        hypothesis whose float sides both overflow; :meth:`lower_bound`
+        evaluates those exactly. Masked input entries stay masked.
         Domain violations (``eps >= 1``, NaN, non-integer ``n``) raise
         :class:`~bounds.errors.ParameterError` naming the first bad entry.
         Parameters are validated and combined without first broadcasting
@@ -601,23 +659,32 @@ class Theorem:
         ...                                          eps=0.5, delta=0.01, W=10, J=10)
         >>> v.mask.tolist()
         [True, False]
+        >>> t = bounds.get("minimal_interpolation")
+        >>> t.evaluate(dy=1, dx=np.array([0.5, 1e-320])).tolist()   # 1e320 overflows float64
+        [2.0, None]
         """
         self._refuse_if_not_evaluable()
         full = self._complete(arrays)
-        vals = {p.name: p.validate_array(full[p.name]) for p in self.parameters}
-        shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
+        vals, skip = {}, np.zeros((), dtype=bool)
+        for p in self.parameters:
+            vals[p.name], s = p.validate_array_masked(full[p.name])
+            skip = skip | s if s.any() else skip
+        try:
+            shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
+        except ValueError:
+            raise ParameterError("arrays", {k: v.shape for k, v in vals.items()},
+                                 "shapes that broadcast together") from None
         ok = np.ones((), dtype=bool)
         for h in self.hypothesis_list:
             ok = ok & h.check_array(vals)
         out = np.asarray(self._np_fn(*(vals[p.name] for p in self.parameters)), dtype=np.float64)
         ok = np.broadcast_to(ok, shape)
-        out = np.where(ok, out, np.nan)
-        with np.errstate(all="ignore"):
-            total = np.sum(out, where=ok)
-        if not np.isfinite(total) and not np.isfinite(out[ok]).all():
-            # a non-finite value where the hypotheses hold is a bug, never a result
-            raise FloatingPointError(f"{self.id}: non-finite value inside the hypotheses")
-        return np.ma.MaskedArray(out, mask=~ok)
+        out = np.broadcast_to(out, shape)
+        # inside the hypotheses a non-finite float value is an overflow (the bound is real
+        # there): masked, with +inf in .data when it overflowed upwards
+        mask = ~ok | np.broadcast_to(skip, shape) | ~np.isfinite(out)
+        data = np.where(mask, np.where(ok & (out == np.inf), np.inf, np.nan), out)
+        return np.ma.MaskedArray(data, mask=mask)
 
     # -- data-dependent form ----------------------------------------------
     def from_data(self, X, y, **kwargs) -> DataBound:
