@@ -34,7 +34,10 @@ def show(value) -> str:
     if isinstance(value, np.generic):
         if isinstance(value, np.floating) and value.dtype.itemsize > 8:
             return np.format_float_scientific(value, unique=True, trim="-")
-        return repr(value.item())
+        return show(value.item())
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 40:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:13]}e+{len(digits) - 1} (an int)"
     try:
         import mpmath
         if isinstance(value, mpmath.mpf):
