@@ -144,14 +144,9 @@ def _cmd_table(args, extra) -> str:
 def _cmd_solve(args, extra) -> str:
     t = get(args.id)
     params = _pairs(extra)
-    r = t.solve(args.unknown, lip=args.lip, precision=args.precision, **params)
-    word = "least" if r.direction == "min" else "largest"
-    # printed on the admissible side, so the printed value is admissible too
-    shown = _fmt(r.value, args.precision, "up" if r.direction == "min" else "down")
-    lines = [f"{word} {r.unknown} with bound <= {args.lip}: {shown}",
-             "method: " + ("closed form " + str(r.solution) if r.exact
-                           else f"bisection, bracket [{_fmt(r.bracket[0], 12)}, "
-                                f"{_fmt(r.bracket[1], 12)}]")]
+    r = t.solve(args.unknown, lip=args.lip, precision=args.precision, check=not args.no_check,
+                **params)
+    lines = [str(r)]
     if not r.within_hypotheses:
         lines.append("OUTSIDE THE HYPOTHESES at this value: "
                      + "; ".join(str(h) for h in r.hypotheses if not h))
@@ -171,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=helptext, allow_abbrev=False)
         s.add_argument("id")
         s.add_argument("--precision", type=int, default=15, help="decimal digits")
-        if name == "eval":
+        if name in ("eval", "solve"):
             s.add_argument("--no-check", action="store_true",
                            help="evaluate even if a hypothesis fails (marked in the output)")
         if name == "table":

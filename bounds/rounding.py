@@ -42,7 +42,7 @@ def nstr_directed(x, digits: int, rounding: str = "nearest") -> str:
     with localcontext() as ctx:
         ctx.prec = digits
         if rounding == "down" and Fraction(shown) > exact:
-            return str(shown.next_minus())
+            return str(shown.next_minus()).replace("E", "e")
         if rounding == "up" and Fraction(shown) < exact:
-            return str(shown.next_plus())
+            return str(shown.next_plus()).replace("E", "e")
     return text

@@ -262,34 +262,53 @@ class BoundValue(mpmath.mpf):
         return f"BoundValue({self}, {self.theorem_id}{tag})"
 
 
-@dataclass(frozen=True)
+#: ``SolveResult.status`` values.
+SOLVED, EVERY_VALUE, NO_VALUE = "solved", "every_value", "no_value"
+
+
+@dataclass(frozen=True, repr=False)
 class SolveResult:
     """Solution of ``bound(unknown) = lip`` for one parameter.
+
+    Prints as a short summary (like :class:`scipy.optimize.RootResults`).
 
     Attributes
     ----------
     unknown : str
-    value : mpmath.mpf
+    value : int, mpmath.mpf or None
         The extreme admissible value: the smallest (``direction='min'``) or
         largest (``'max'``) value of ``unknown`` for which the bound does not
-        exceed ``lip``, rounded inward to an integer for integer parameters.
+        exceed ``lip``, rounded inward to an integer (a Python ``int``) for
+        integer parameters. With ``status='every_value'`` the end of the
+        domain when it belongs to the domain (``p = 1``), else None; with
+        ``status='no_value'`` None.
     direction : str
         ``'min'`` or ``'max'``.
     exact : bool
         True when SymPy inverted the bound in closed form (``solution`` holds
         the formula); False for a certified numerical bracket.
     bracket : tuple
-        ``(lo, hi)`` containing the real root.
+        ``(lo, hi)`` containing the real root; for ``'every_value'`` and
+        ``'no_value'`` the span of the domain that was searched.
     solution : sympy.Expr or None
     hypotheses : list of HypothesisResult
-        The hypotheses at ``value``.
+        The hypotheses at ``value`` (at ``no_value``/``every_value`` without
+        an attained end: only those not involving ``unknown``).
     certified : bool
         True when ball arithmetic (python-flint, from the parameters as
         given) proves that the bound at ``value`` is ``<= lip`` and, past it
         (the neighbouring integer, the other end of ``bracket`` for real
         unknowns, or for a closed form the point at relative distance
         ``10**-precision`` beyond ``value``), ``> lip``: ``value`` is then
-        provably admissible and provably extreme up to that distance.
+        provably admissible and provably extreme up to that distance. For
+        ``'every_value'`` at a domain end: the bound there is proved ``<= lip``.
+    status : str
+        ``'solved'``; ``'every_value'`` (the bound never exceeds ``lip``: the
+        theorem rules out no value of ``unknown``); ``'no_value'`` (the bound
+        exceeds ``lip`` on the whole searched domain: no value of ``unknown``
+        allows ``Lip(f) <= lip``).
+    digits : int
+        Decimal digits of the computation (used when printing).
     """
 
     unknown: str
@@ -301,10 +320,57 @@ class SolveResult:
     lip: object
     hypotheses: list
     certified: bool = False
+    status: str = SOLVED
+    digits: int = 15
 
     @property
     def within_hypotheses(self) -> bool:
         return all(self.hypotheses)
+
+    @property
+    def message(self) -> str:
+        """The answer in words."""
+        word = "least" if self.direction == "min" else "largest"
+        lip = nstr_directed(self.lip, self.digits)
+        if self.status == NO_VALUE:
+            return (f"no {self.unknown} in the searched range allows Lip(f) <= {lip}: the bound "
+                    f"exceeds {lip} for every value")
+        if self.status == EVERY_VALUE:
+            return (f"every {self.unknown} allows Lip(f) <= {lip}: the bound never exceeds {lip}"
+                    + ("" if self.value is None else
+                       f" ({word} value of the domain: {self._shown(self.value)})"))
+        return f"{word} {self.unknown} with bound <= {lip}: {self._shown(self.value)}"
+
+    def _shown(self, v) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, int):
+            text = str(v)
+            # an integer longer than the working precision: its digits are not all meaningful
+            return text if len(text) <= max(self.digits, 20) else (
+                f"{text[0]}.{text[1:self.digits]}e+{len(text) - 1} (an integer of {len(text)} digits)")
+        # printed on the admissible side, so the printed value is admissible too
+        return nstr_directed(v, self.digits, "up" if self.direction == "min" else "down")
+
+    def __repr__(self):
+        if self.exact:
+            method = f"closed form {self.unknown} = {self.solution}"
+        elif self.status == SOLVED:
+            method = (f"bisection, bracket [{nstr_directed(self.bracket[0], 12)}, "
+                      f"{nstr_directed(self.bracket[1], 12)}]")
+        else:
+            method = (f"search of {self.unknown} over [{nstr_directed(self.bracket[0], 6)}, "
+                      f"{nstr_directed(self.bracket[1], 6)}]")
+        failed = [h.name for h in self.hypotheses if not h]
+        rows = [("status", f"{self.status}: {self.message}"),
+                ("value", self._shown(self.value)),
+                ("method", method),
+                ("certified", str(self.certified)),
+                ("hypotheses", "hold" if not failed else "FAIL: " + ", ".join(failed))]
+        w = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k.rjust(w)}: {v}" for k, v in rows)
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -526,7 +592,7 @@ class Theorem:
             values = self.validate(**params)
             return self._check_hypotheses(params, values)
 
-    def _check_hypotheses(self, params, values) -> list[HypothesisResult]:
+    def _check_hypotheses(self, params, values, hypotheses=None) -> list[HypothesisResult]:
         """Each hypothesis decided in balls when possible (mpmath gives the reported sides).
 
         A hypothesis the balls cannot decide counts as failing: a bound is
@@ -543,7 +609,7 @@ class Theorem:
 
         bits = int(mpmath.mp.dps * 3.33) + 16
         out = []
-        for h in self.hypothesis_list:
+        for h in self.hypothesis_list if hypotheses is None else hypotheses:
             r = h.check(values)
             verdict = h.decide(balls_at, bits)
             if verdict is None and any(isinstance(a, sympy.Function) and not hasattr(a, "_arb_")
@@ -699,7 +765,8 @@ class Theorem:
         return self.data_fn(self, X, y, **kwargs)
 
     # -- inversion --------------------------------------------------------
-    def solve(self, unknown: str, *, lip, precision: int | None = None, **params) -> SolveResult:
+    def solve(self, unknown: str, *, lip, precision: int | None = None, check: bool = True,
+              **params) -> SolveResult:
         """Extreme value of one parameter at which the bound reaches ``lip``.
 
         The bound must be monotone in ``unknown`` at the given values of the
@@ -714,15 +781,30 @@ class Theorem:
         Closed form when SymPy can invert the bound (checked numerically
         before it is trusted); otherwise bisection at raised precision, with
         the bracket returned. Integer unknowns are rounded to the admissible
-        side and re-checked at the integer.
+        side, re-checked at the integer and returned as ``int``.
+
+        When the bound never exceeds ``lip`` (every value is admissible) or
+        exceeds it on the whole searched domain (none is), that is the answer
+        (``status='every_value'`` / ``'no_value'``), not an error.
+
+        As :meth:`lower_bound`, a hypothesis that fails (those not involving
+        ``unknown`` before solving, all of them at the solution) raises
+        :class:`~bounds.errors.HypothesisError` unless ``check=False``; the
+        result then lists the failures in ``hypotheses``.
 
         Examples
         --------
         >>> import bounds
-        >>> r = bounds.get("universal_law").solve("p", lip=1, n=10**9, d=1000, eps=0.5,
-        ...                                       delta=0.01, W=10, J=10)
-        >>> r.direction, r.exact
-        ('min', True)
+        >>> law = bounds.get("universal_law")
+        >>> r = law.solve("p", lip=1, n=10**9, d=1000, eps=0.5, delta=0.01, W=10, J=10)
+        >>> r.direction, r.exact, type(r.value)
+        ('min', True, <class 'int'>)
+        >>> print(law.solve("p", lip=10, n=10**9, d=1000, eps=0.5, delta=0.01, W=10, J=10))
+            status: every_value: every p allows Lip(f) <= 10.0: the bound never exceeds 10.0 (least value of the domain: 1)
+             value: 1
+            method: search of p over [2.0, 1.0e+4000]
+         certified: True
+        hypotheses: hold
 
         A real unknown in closed form is certified against a point just past it:
 
@@ -741,29 +823,51 @@ class Theorem:
         lip_p = Parameter("lip", "target Lipschitz level", low=0.0)
         with mpmath.workdps(dps + GUARD_DIGITS):
             L = lip_p.validate(lip)
-            fixed = {k: v for k, v in self._complete({**params, unknown: _placeholder(par)}).items()
+            guess = _placeholder(par)
+            fixed = {k: v for k, v in self._complete({**params, unknown: guess}).items()
                      if k != unknown}
             fixed = {k: self.parameter(k).validate(v) for k, v in fixed.items()}
+            # hypotheses without the unknown hold or fail whatever the answer: decide them first
+            pre = self._check_hypotheses(
+                {**params, unknown: guess}, {**fixed, unknown: mpmath.mpf(guess)},
+                [h for h in self.hypothesis_list
+                 if par.symbol not in h.lhs.free_symbols | h.rhs.free_symbols])
+            if check:
+                self._raise_failed([r for r in pre if not r], _SOLVE_ANYWAY)
             x = par.symbol
             subs = {self.symbols[k]: sympy.Float(v, dps + GUARD_DIGITS) for k, v in fixed.items()}
             f = _real_valued(sympy.lambdify(x, self.expr.subs(subs), modules="mpmath"))
             direction = self._direction(par, subs)
-            solution, root, bracket = self._invert(x, unknown, fixed, L, f, par)
-            value = root
-            if par.integer:
-                value = mpmath.ceil(root) if direction == "min" else mpmath.floor(root)
-                # guard against a closed form landing one ulp on the wrong side
-                if direction == "min" and f(value) > L:
-                    value += 1
-                if direction == "max" and f(value) > L:
-                    value -= 1
-            value, certified = self._certify_solution(params, fixed, unknown, par, lip, L,
-                                                      value, direction, bracket, dps)
-            hyps = self._check_hypotheses({**params, unknown: value}, {**fixed, unknown: value}) \
-                if par._in_domain(value) else []
+            solution, root, bracket, status = self._invert(x, unknown, fixed, L, f, par)
+            value, certified = root, False
+            if status == SOLVED:
+                if par.integer:
+                    value = mpmath.ceil(root) if direction == "min" else mpmath.floor(root)
+                    # guard against a closed form landing one ulp on the wrong side
+                    if direction == "min" and f(value) > L:
+                        value += 1
+                    if direction == "max" and f(value) > L:
+                        value -= 1
+            elif status == EVERY_VALUE:
+                value = _attained_end(par, direction)
+            if value is not None:
+                value, certified = self._certify_solution(
+                    params, fixed, unknown, par, lip, L, value, direction,
+                    bracket if status == SOLVED else (value, value), dps)
+            hyps = pre
+            if value is not None and par._in_domain(value):
+                hyps = self._check_hypotheses({**params, unknown: value}, {**fixed, unknown: value})
+                if check:
+                    self._raise_failed(
+                        [r for r in hyps if not r],
+                        f"They fail at the solution {unknown} = {mpmath.nstr(value, 15)}. "
+                        + _SOLVE_ANYWAY)
         with mpmath.workdps(dps):
-            return SolveResult(unknown, +value, direction, solution is not None,
-                               tuple(+b for b in bracket), solution, +L, hyps, certified)
+            if value is not None:
+                value = int(value) if par.integer else +value
+            return SolveResult(unknown, value, direction, solution is not None,
+                               tuple(+b for b in bracket), solution, +L, hyps, certified,
+                               status, dps)
 
     def _certify_solution(self, params, fixed, unknown, par, lip, L, value, direction,
                           bracket, dps) -> tuple:
@@ -861,6 +965,7 @@ class Theorem:
         return cache[unknown]
 
     def _invert(self, x, unknown, fixed, L, f, par):
+        """``(closed form or None, root, bracket, status)`` of ``f = L``."""
         sol = self.closed_form(unknown)
         if sol is not None:
             subs = {self.symbols[k]: sympy.Float(v, mpmath.mp.dps) for k, v in fixed.items()}
@@ -873,9 +978,8 @@ class Theorem:
             fv = f(v) if v is not None and par._in_domain(v) else None
             if fv is not None and mpmath.almosteq(
                     fv, L, rel_eps=mpmath.mpf(10) ** (-mpmath.mp.dps + GUARD_DIGITS)):
-                return sol, v, (v, v)
-        root, bracket = self._bisect(f, L, par)
-        return None, root, bracket
+                return sol, v, (v, v), SOLVED
+        return (None,) + self._bisect(f, L, par)
 
     def _bisect(self, f, L, par):
         """Bisection of ``f = L`` on a bracket found on a grid over the whole domain.
@@ -883,7 +987,10 @@ class Theorem:
         The grid (:func:`_sample_points`) spans the domain, log-spaced towards
         open or infinite ends; points where the bound is undefined (e.g. a
         negative log-covering number) are skipped, so the bracket lies where
-        the formula is real.
+        the formula is real. Returns ``(root, bracket, status)``; without a
+        sign change on the grid the status says on which side the bound lies
+        (``'every_value'``: ``<= L`` throughout; ``'no_value'``: ``> L``), the
+        root is None and the bracket is the searched span.
         """
         pts = sorted(set(_sample_points(par)))
         vals = [(t, _gap(f, t, L)) for t in pts]
@@ -891,15 +998,16 @@ class Theorem:
         bracket = next(((a, ga, b, gb) for (a, ga), (b, gb) in zip(vals, vals[1:])
                         if ga * gb <= 0), None)
         if bracket is None:
-            span = (f"{mpmath.nstr(min(g for _, g in vals) + L, 6)} to "
-                    f"{mpmath.nstr(max(g for _, g in vals) + L, 6)}") if vals else "undefined"
-            raise ParameterError("lip", mpmath.nstr(L, 12),
-                                 "a level the bound crosses on the domain of the unknown",
-                                 f"on {par.name} in {par.domain_str()} the bound ranges over "
-                                 f"{span}")
+            if not vals:
+                raise ParameterError(par.name, None, par.domain_str(),
+                                     f"the bound is undefined on the whole domain of "
+                                     f"{par.name} at these values of the other parameters")
+            status = EVERY_VALUE if all(g <= 0 for _, g in vals) else NO_VALUE
+            return None, (vals[0][0], vals[-1][0]), status
         lo, glo, hi, ghi = bracket
         for _ in range(4 * mpmath.mp.prec):
-            mid = (lo + hi) / 2
+            # geometric steps across orders of magnitude, then arithmetic ones
+            mid = mpmath.sqrt(lo * hi) if lo > 0 and hi > 4 * lo else (lo + hi) / 2
             if mid == lo or mid == hi:
                 break
             gm = _gap(f, mid, L)
@@ -910,7 +1018,7 @@ class Theorem:
             else:
                 hi, ghi = mid, gm
         # return the end of the bracket on the admissible side (bound <= lip)
-        return (hi if glo > 0 else lo), (lo, hi)
+        return (hi if glo > 0 else lo), (lo, hi), SOLVED
 
 
 #: The symbol of the target Lipschitz level in closed forms.
@@ -967,15 +1075,30 @@ def _sample_points(par: Parameter) -> list:
         pts = [s * mpmath.mpf(10) ** k for k in range(-6, 30) for s in (-1, 1)]
     elif math.isinf(hi):
         base = mpmath.mpf(lo)
-        pts = [base + mpmath.mpf(10) ** k for k in range(-8, 300, 2)]
+        # beyond float64's range too: an integer answer may be 10^400
+        pts = [base + mpmath.mpf(10) ** k for k in list(range(-8, 300, 2)) + [400, 1000, 4000]]
         if par.integer:
             pts = [mpmath.ceil(t) for t in pts] + [base + 1, base + 2, base + 3]
     else:
         a, b = mpmath.mpf(lo), mpmath.mpf(hi)
         pts = [a + (b - a) * mpmath.mpf(k) / 64 for k in range(1, 64)]
-        pts += [a + (b - a) * mpmath.mpf(10) ** (-k) for k in range(2, 12)]
-        pts += [b - (b - a) * mpmath.mpf(10) ** (-k) for k in range(2, 12)]
+        # far towards the ends too (a root may sit at delta = 1e-1000)
+        ks = list(range(2, 12)) + [20, 50, 100, 300, 1000, 4000]
+        pts += [a + (b - a) * mpmath.mpf(10) ** (-k) for k in ks]
+        pts += [b - (b - a) * mpmath.mpf(10) ** (-k) for k in ks]
     return [t for t in pts if par._in_domain(t)]
+
+
+_SOLVE_ANYWAY = ("Pass check=False to solve anyway (the result then lists the failed "
+                 "hypotheses).")
+
+
+def _attained_end(par: Parameter, direction: str):
+    """The domain's end in the solving direction if it belongs to the domain, else None."""
+    end, is_open = (par.low, par.low_open) if direction == "min" else (par.high, par.high_open)
+    if math.isinf(end) or is_open:
+        return None
+    return mpmath.mpf(end)
 
 
 def _placeholder(par: Parameter):
