@@ -301,7 +301,9 @@ class SolveResult:
         unknowns, or for a closed form the point at relative distance
         ``10**-precision`` beyond ``value``), ``> lip``: ``value`` is then
         provably admissible and provably extreme up to that distance. For
-        ``'every_value'`` at a domain end: the bound there is proved ``<= lip``.
+        ``'every_value'`` at a domain end: the bound there is proved ``<= lip``;
+        for ``'no_value'``: the bound is proved ``> lip`` at the domain's end
+        where it is smallest (uncertified for an open or infinite end).
     status : str
         ``'solved'``; ``'every_value'`` (the bound never exceeds ``lip``: the
         theorem rules out no value of ``unknown``); ``'no_value'`` (the bound
@@ -850,6 +852,13 @@ class Theorem:
                         value -= 1
             elif status == EVERY_VALUE:
                 value = _attained_end(par, direction)
+            else:
+                # no value: certified when the bound is proved > lip where it is smallest
+                low_end = _attained_end(par, "max" if direction == "min" else "min")
+                if low_end is not None:
+                    certified = self._certify_solution(params, fixed, unknown, par, lip, L,
+                                                       low_end, direction, bracket, dps, True)[1]
+                value = None
             if value is not None:
                 value, certified = self._certify_solution(
                     params, fixed, unknown, par, lip, L, value, direction,
@@ -870,12 +879,13 @@ class Theorem:
                                status, dps)
 
     def _certify_solution(self, params, fixed, unknown, par, lip, L, value, direction,
-                          bracket, dps) -> tuple:
+                          bracket, dps, refute: bool = False) -> tuple:
         """Prove in balls that ``value`` is admissible and (up to the bracket) extreme.
 
         An integer answer whose admissibility the balls cannot prove is moved
         one step further into the admissible side (at most a few times); a
-        real answer is left as is and reported uncertified.
+        real answer is left as is and reported uncertified. With ``refute``,
+        prove instead that ``value`` is *not* admissible (bound > lip).
         """
         from ._verified import arb_eval, arb_of_input, arb_of_mpf, arb_precision
         bits = int((dps + GUARD_DIGITS) * 3.33) + 16
@@ -891,6 +901,9 @@ class Theorem:
 
                 def admissible(v):   # proven bound(v) <= lip
                     return bool(arb_eval(self.expr, {**env, par.symbol: arb_of_mpf(v)}) <= lip_ball)
+
+                if refute:
+                    return value, above(value)
 
                 if par.integer:
                     for _ in range(4):
