@@ -64,6 +64,7 @@ class ParameterError(ValueError):
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
+        self.detail = detail
         msg = f"parameter {parameter!r}={show(value)} is invalid: allowed {allowed}"
         if detail:
             msg += f" ({detail})"

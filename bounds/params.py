@@ -23,7 +23,7 @@ import sympy
 from .errors import ParameterError
 
 __all__ = ["Parameter", "integer", "positive", "probability", "real", "at_least",
-           "decimal_string", "exact_fraction"]
+           "decimal_string", "exact_fraction", "exact_rational"]
 
 #: A decimal literal: optional sign, digits with an optional point, optional exponent; Python's
 #: underscores are allowed between digits (``"1_000"``). No ``inf``, ``nan``, hex or spaces inside.
@@ -53,6 +53,35 @@ def exact_fraction(value) -> Fraction | None:
     if isinstance(value, np.floating) and value.dtype.itemsize > 8 and np.isfinite(value):
         return Fraction(*value.as_integer_ratio())
     if isinstance(value, decimal.Decimal) and value.is_finite():
+        return Fraction(value)
+    return None
+
+
+def exact_rational(value) -> Fraction | None:
+    """The exact rational value of a finite real input, or None (not a finite real number).
+
+    Reads ints, floats, NumPy scalars (``longdouble`` included), ``Fraction``, ``Decimal``,
+    mpmath numbers and decimal strings (:func:`decimal_string`); booleans are not numbers here.
+
+    >>> exact_rational("0.1"), exact_rational(0.5), exact_rational(True)
+    (Fraction(1, 10), Fraction(1, 2), None)
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, str):
+        text = decimal_string(value)
+        return None if text is None else Fraction(decimal.Decimal(text))
+    exact = exact_fraction(value)
+    if exact is not None:
+        return exact
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            return None
+        man, exp = value.man_exp
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (int, Fraction)) or (isinstance(value, float) and math.isfinite(value)):
         return Fraction(value)
     return None
 
@@ -140,8 +169,28 @@ class Parameter:
         if self.integer and not mpmath.isint(x):
             raise ParameterError(self.name, value, self.domain_str(), "must be an integer")
         if not self._in_domain(x):
-            raise ParameterError(self.name, value, self.domain_str())
+            x = self._inside(value)
         return x
+
+    def _inside(self, value) -> mpmath.mpf:
+        """A valid input that rounding at the working precision moved out of the domain.
+
+        ``eps = "0.99999999999999999999999999999"`` rounds to 1 at 25 digits: it is read with
+        as many bits as it takes to stay inside (the number keeps them through the arithmetic
+        that follows), instead of being refused for a rounding the user did not make.
+        """
+        exact = exact_rational(value)
+        if exact is None or not self._in_domain(exact):
+            raise ParameterError(self.name, value, self.domain_str())
+        prec = mpmath.mp.prec
+        while prec <= 1 << 16:
+            prec *= 4
+            with mpmath.workprec(prec):
+                x = mpmath.mpf(exact.numerator) / exact.denominator
+            if self._in_domain(x):
+                return x
+        raise ParameterError(self.name, value, self.domain_str(),
+                             "closer to an end of the domain than 65536 bits resolve")
 
     def _to_mpf(self, value):
         if isinstance(value, bool):
@@ -220,15 +269,11 @@ class Parameter:
             arr = np.asarray(value)
         except Exception:  # pragma: no cover - numpy accepts almost anything
             raise ParameterError(self.name, value, self.domain_str(), "not array-like") from None
-        huge = np.zeros(arr.shape, dtype=bool)
-        if arr.dtype.kind in "OUS":
-            arr, huge = self._object_array(arr, masked)
-        elif arr.dtype.kind == "f" and arr.dtype.itemsize > 8:
-            with np.errstate(over="ignore"):
-                f = arr.astype(np.float64)
-            huge = np.isinf(f) & np.isfinite(arr)
-            arr = f
-        elif arr.dtype.kind not in "iuf":
+        if arr.dtype.kind in "OUS" or (arr.dtype.kind == "f" and arr.dtype.itemsize > 8):
+            # read entry by entry, exactly (a longdouble or "0.1" is not a double)
+            arr, skip = self._object_array(arr, masked)
+            return arr, skip if masked is None else (skip | masked)
+        if arr.dtype.kind not in "iuf":
             why = "complex values" if arr.dtype.kind == "c" else (
                 "booleans are not numbers here" if arr.dtype.kind == "b" else "not a numeric array")
             raise ParameterError(self.name, value, self.domain_str(), why)
@@ -240,17 +285,13 @@ class Parameter:
         good = lo_ok & hi_ok
         if self.integer:
             good &= np.floor(arr) == arr
-        skip = huge if masked is None else (huge | masked)
-        if huge.any():
-            # a number beyond float64's range is in the domain iff the domain is unbounded there
-            good |= huge & (((arr > 0) & math.isinf(self.high)) | ((arr < 0) & math.isinf(self.low)))
-        if masked is not None:
-            good |= masked
-        if not good.all():
-            self._raise_array_error(arr, ~good)
-        if skip.any():
-            arr = np.where(skip, self._inner_point(), arr)
-        return arr, skip
+        if masked is None:
+            if not good.all():
+                self._raise_array_error(arr, ~good)
+            return arr, np.zeros(arr.shape, dtype=bool)
+        if not (good | masked).all():
+            self._raise_array_error(arr, ~(good | masked))
+        return np.where(masked, self._inner_point(), arr), masked
 
     def _object_array(self, arr: np.ndarray, masked) -> tuple[np.ndarray, np.ndarray]:
         """Entries of an object/string array read by the scalar rules; huge ones flagged."""
@@ -261,14 +302,17 @@ class Parameter:
                 out[idx] = self._inner_point()
                 continue
             try:
-                x = self._to_mpf(v.item() if isinstance(v, np.generic) and v.dtype.kind in "US" else v)
+                x = self.validate(v.item() if isinstance(v, np.generic) and v.dtype.kind in "US"
+                                  else v)
             except ParameterError as exc:
-                where = f" at index {idx}" if idx else ""
-                raise ParameterError(self.name, v, self.domain_str(),
-                                     "not a real number" + where) from exc
-            f = float(x) if mpmath.isfinite(x) else math.nan
-            huge[idx] = math.isinf(f)
-            out[idx] = math.copysign(math.inf, x) if huge[idx] else f
+                where = [exc.detail] if exc.detail else []
+                where += [f"at index {idx}"] if idx else []
+                raise ParameterError(self.name, v, self.domain_str(), " ".join(where)) from None
+            f = float(x)
+            # valid, but float64 cannot hold it inside the domain (10**400, 1 - 1e-30)
+            huge[idx] = not (math.isfinite(f) and self._in_domain(f)
+                             and (not self.integer or f.is_integer()))
+            out[idx] = self._inner_point() if huge[idx] else f
         return out, huge
 
     def _inner_point(self) -> float:

@@ -184,6 +184,10 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
         else:
             z_det = flint.arb(n).sqrt() * op
             det_how = "Z <= sqrt(n) ||X||_op"
+        if not z_det > 0:
+            # X = 0: a zero-bias homogeneous network vanishes on the data, no margin is possible
+            raise ParameterError("X", "all inputs are 0", "data with some x_i != 0",
+                                 "a zero-bias fit has f(x_i) = 0: no margin gamma > 0 is possible")
         det = scale / (lip * z_det)
         quantities = {"n": n, "r": r, "gamma": gamma, "lipschitz_psi": props.lipschitz,
                       "frobenius": arb_upper(fro), "op": arb_upper(op),
