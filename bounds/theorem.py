@@ -668,11 +668,10 @@ class Theorem:
             enclosure = self._enclosure(params, values, dps)
         with mpmath.workdps(dps):
             if enclosure is None:
-                return BoundValue(+value, self.id, not failed, failed, self.conclusion,
-                                  digits=dps)
-            lo = mpmath.mp.make_mpf(mpmath.libmp.normalize(
-                *enclosure[0]._mpf_[:3], mpmath.libmp.bitcount(enclosure[0]._mpf_[1]),
-                mpmath.mp.prec, mpmath.libmp.round_floor)) if enclosure[0] else enclosure[0]
+                # computed with guard digits: rounded down, not to nearest, to the precision
+                return BoundValue(_round_to_prec(value, up=False), self.id, not failed, failed,
+                                  self.conclusion, digits=dps)
+            lo = _round_to_prec(enclosure[0], up=False)
             return BoundValue(lo, self.id, not failed, failed, self.conclusion, enclosure,
                               digits=dps)
 
@@ -873,7 +872,8 @@ class Theorem:
                         + _SOLVE_ANYWAY)
         with mpmath.workdps(dps):
             if value is not None:
-                value = int(value) if par.integer else +value
+                # to the working precision on the admissible side, so the certificate still holds
+                value = int(value) if par.integer else _round_to_prec(value, direction == "min")
             return SolveResult(unknown, value, direction, solution is not None,
                                tuple(+b for b in bracket), solution, +L, hyps, certified,
                                status, dps)
@@ -1100,6 +1100,16 @@ def _sample_points(par: Parameter) -> list:
         pts += [a + (b - a) * mpmath.mpf(10) ** (-k) for k in ks]
         pts += [b - (b - a) * mpmath.mpf(10) ** (-k) for k in ks]
     return [t for t in pts if par._in_domain(t)]
+
+
+def _round_to_prec(x, up: bool):
+    """``x`` rounded to the working precision, up or down (never to nearest)."""
+    if not x or not mpmath.isfinite(x):
+        return +x
+    sign, man, exp, bc = x._mpf_
+    return mpmath.mp.make_mpf(mpmath.libmp.normalize(
+        sign, man, exp, bc, mpmath.mp.prec,
+        mpmath.libmp.round_ceiling if up else mpmath.libmp.round_floor))
 
 
 _SOLVE_ANYWAY = ("Pass check=False to solve anyway (the result then lists the failed "
