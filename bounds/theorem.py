@@ -800,8 +800,8 @@ class Theorem:
         >>> r = law.solve("p", lip=1, n=10**9, d=1000, eps=0.5, delta=0.01, W=10, J=10)
         >>> r.direction, r.exact, type(r.value)
         ('min', True, <class 'int'>)
-        >>> print(law.solve("p", lip=10, n=10**9, d=1000, eps=0.5, delta=0.01, W=10, J=10))
-            status: every_value: every p allows Lip(f) <= 10.0: the bound never exceeds 10.0 (least value of the domain: 1)
+        >>> print(law.solve("p", lip=1000, n=10**9, d=1000, eps=0.5, delta=0.01, W=10, J=10))
+            status: every_value: every p allows Lip(f) <= 1000.0: the bound never exceeds 1000.0 (least value of the domain: 1)
              value: 1
             method: search of p over [2.0, 1.0e+4000]
          certified: True
