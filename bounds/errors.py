@@ -35,6 +35,11 @@ def show(value) -> str:
         if isinstance(value, np.floating) and value.dtype.itemsize > 8:
             return np.format_float_scientific(value, unique=True, trim="-")
         return show(value.item())
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(show(v) for v in value[:6]) + (", ..." if len(value) > 6 else "")
+        if isinstance(value, tuple):
+            return f"({inner}{',' if len(value) == 1 else ''})"
+        return f"[{inner}]"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 40:
         digits = str(abs(value))
         return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:13]}e+{len(digits) - 1} (an int)"
