@@ -94,7 +94,11 @@ def reference(t, params):
     Evaluated at doubling precisions until two agree: cancellation (``x**(1/d) - 1`` at
     ``d = 10**124``) eats as many digits as the inputs have.
     """
-    dps, prev = REF_DPS, _formula_at(t, params, REF_DPS)
+    # start past the digits of the inputs: at d = 10**300 fewer digits give 0 twice in a row
+    width = max((max(len(str(q.numerator)), len(str(q.denominator)))
+                 for q in (exact_value(v) for v in params.values())), default=0)
+    dps = REF_DPS + width
+    prev = _formula_at(t, params, dps)
     for _ in range(5):
         dps *= 2
         cur = _formula_at(t, params, dps)
