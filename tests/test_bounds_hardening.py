@@ -196,11 +196,16 @@ def test_solve_prints_a_summary():
 
 
 def test_cli_solve_refuses_outside_hypotheses_unless_no_check(capsys):
-    args = ["solve", "universal_law", "--unknown", "p", "--lip", "0.1", "--n", "1e6",
-            "--d", "100", "--eps", "0.1", "--delta", "0.01", "--W", "10", "--J", "10"]
+    args = ["solve", "universal_law", "n=1e6", "d=100", "eps=0.1", "delta=0.01", "W=10", "J=10",
+            "--unknown", "p", "--lip", "0.1"]
     assert main(args) == 3
     assert main(args + ["--no-check"]) == 0
-    assert "OUTSIDE THE HYPOTHESES" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "OUTSIDE THE HYPOTHESES" in out and "status: solved" in out
+    assert main(args + ["--no-check", "--json"]) == 0
+    import json
+    got = json.loads(capsys.readouterr().out)
+    assert got["status"] == "solved" and isinstance(got["value"], int) and not got["within_hypotheses"]
 
 
 def test_bound_value_prints_at_its_precision_rounded_down():
