@@ -7,7 +7,10 @@ Order (each stage gets what the previous ones left of the limit):
    for one hidden layer, the dense LipSDP when its memory estimate fits and the net is small,
    else the compositional bound (:mod:`certify.methods.compositional`); at most
    ``sdp_share`` of the limit;
-3. branch and bound with the rest: ``exact`` for piecewise-linear nets (seeded with the best
+3. for one-hidden-layer piecewise-linear nets (l2), a lower-bound local search over activation
+   patterns with LP realisability (:mod:`certify.methods.pattern_search`), at most
+   ``pattern_share`` of the limit;
+4. branch and bound with the rest: ``exact`` for piecewise-linear nets (seeded with the best
    witnessed lower bound, which prunes), ``interval`` on a box otherwise.
 
 The answer is the intersection of every enclosure computed: ``lower`` = the best witness,
@@ -47,6 +50,8 @@ def _stages(net, norm, domain):
             stages.append("sdp")
         else:
             stages.append("compositional")
+    if getattr(net, "piecewise_linear", False) and len(net.weights) == 2 and norm == 2:
+        stages.append("pattern")
     if getattr(net, "piecewise_linear", False):
         stages.append("exact")
     elif domain is not None:
@@ -54,8 +59,16 @@ def _stages(net, norm, domain):
     return stages
 
 
+def _pattern_stage(net, norm, domain, *, time_limit, start, **_):
+    from certify.methods.pattern_search import pattern_lower_bound
+
+    return pattern_lower_bound(net, norm, domain, time_limit=time_limit,
+                               start_points=None if start is None else start.x)
+
+
 def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=None,
-                   sdp_share: float = 0.5, lower_options=None, **options):
+                   sdp_share: float = 0.4, pattern_share: float = 0.25, lower_options=None,
+                   **options):
     """Portfolio of rigorous methods; returns the intersection of their enclosures.
 
     Parameters
@@ -80,7 +93,7 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
     limit = AUTO_TIME_LIMIT if time_limit is None else float(time_limit)
     stages = _stages(net, norm, domain)
     runs, certs = [], []
-    best_lower = None
+    best_lower = pattern_witness = None
     for name in stages:
         left = limit - (time.perf_counter() - t0)
         if left <= 0:
@@ -90,12 +103,23 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
         budget = left
         if name in ("sdp", "compositional"):
             budget = max(min(sdp_share * limit, left), 0.0)
+        if name == "pattern":
+            s0 = time.perf_counter()
+            w = _pattern_stage(net, norm, domain, time_limit=min(pattern_share * limit, left),
+                               start=best_lower)
+            runs.append({"method": name, "lower": None if w is None else w.value,
+                         "elapsed": time.perf_counter() - s0, "status": "lower bound search"})
+            if w is not None and (best_lower is None or w.value > best_lower.value):
+                best_lower, pattern_witness = w, w
+            continue
         if name == "exact" and best_lower is not None:
             kw["incumbent"] = best_lower.value
         if name in ("exact", "interval"):
             kw.update(options)
         if name in ("naive", "sdp", "compositional"):
-            kw["lower_options"] = dict(lower_options or {})
+            # light witness searches: the pattern search and branch and bound do the lower end
+            kw["lower_options"] = {"n_starts": 64, "n_ascents": 2, "iters": 20,
+                                   "time_limit": 0.05 * limit, **(lower_options or {})}
         s0 = time.perf_counter()
         try:
             cert = METHODS[name](net, norm, domain, tol=tol, time_limit=budget,
@@ -118,12 +142,15 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
         raise RuntimeError("method='auto': every stage failed: " + "; ".join(r["status"] for r in runs))
     up_cert = min(certs, key=lambda c: c.upper)
     lo_cert = max(certs, key=lambda c: c.lower)
+    lower_method, lower_witness = lo_cert.method, lo_cert.witness
+    if pattern_witness is not None and pattern_witness.value > lo_cert.lower:
+        lower_method, lower_witness = "pattern", pattern_witness
     limited = any(r.get("status") in ("time_limit", "node_limit") or "no time" in str(r.get("status"))
                   for r in runs)
     status = "time_limit" if limited else "bound"   # make_certificate turns a closed gap into "converged"
-    details = {"upper_method": up_cert.method, "lower_method": lo_cert.method, "runs": runs,
+    details = {"upper_method": up_cert.method, "lower_method": lower_method, "runs": runs,
                "upper_certificate": up_cert, "time_limit": limit}
-    cert = make_certificate(net, norm, domain, "auto", up_cert.upper, lo_cert.witness, tol=tol,
+    cert = make_certificate(net, norm, domain, "auto", up_cert.upper, lower_witness, tol=tol,
                             status=status, elapsed=time.perf_counter() - t0, details=details)
     return cert
 
