@@ -346,7 +346,8 @@ def _tight_rho(net, ts, slopes) -> float:
 def _structured_upper(net, slopes, time_limit, max_memory):
     """One hidden layer: the (d+k)-square LMI with k+1 unknowns (:mod:`certify.methods.layer_lmi`)."""
     from certify.arith.interval import midrad_matmul
-    from certify.methods.layer_lmi import LayerLMIError, checked_least_c, check_layer_lmi, solve_layer_lmi
+    from certify.methods.layer_lmi import (LayerLMIError, ProblemTooLargeError, checked_least_c,
+                                           check_layer_lmi, solve_layer_lmi)
 
     W1, W2 = net.weights
     a, b = slopes[0]
@@ -354,7 +355,11 @@ def _structured_upper(net, slopes, time_limit, max_memory):
     s = np.sqrt(np.maximum(np.diag(V), 0.0))
     # a strictly feasible start: 2T - V > 0 by a weighted Cauchy-Schwarz inequality
     t0 = np.maximum(0.55 * s * s.sum(), 1e-9 * max(float(s.max(initial=0.0)), 1e-300) ** 2)
-    t, info = solve_layer_lmi(W1, a, b, V=V, time_limit=time_limit, max_memory=max_memory, t0=t0)
+    try:
+        t, info = solve_layer_lmi(W1, a, b, V=V, time_limit=time_limit, max_memory=max_memory, t0=t0)
+    except ProblemTooLargeError as exc:
+        raise SDPTooLargeError(f"the structured LipSDP with layer sizes {_sizes(net)}",
+                               exc.required, exc.available) from exc
     t = np.maximum(t, 0.0)
     Vm, Vr = midrad_matmul(W2.T, None, W2, None)
     t1 = time.perf_counter()
