@@ -161,7 +161,8 @@ def _newton_system(Wt, a, b, t, tau, K, Lc):
                     coef = K[be, ga] * K[al, de]
                     if coef != 0.0:
                         H += coef * (X[(be, al)] * X[(ga, de)])
-    H[np.diag_indices(k)] += 1.0 / t ** 2
+    with np.errstate(over="ignore"):            # a multiplier driven to ~1e-160: huge, not inf
+        H[np.diag_indices(k)] += np.minimum(1.0 / t ** 2, 1e300)
     trG = K[0, 0] * np.diag(A) + 2.0 * K[0, 1] * np.diag(B) + K[1, 1] * np.diag(Zhh)
     gt = -trG - 1.0 / t
     gc = tau - float(np.trace(Zxx))
