@@ -197,7 +197,7 @@ def _barrier(Wt, V, a, b, c, t, *, rel_gap, deadline, mu=4.0, max_newton=600):
     while True:
         for _ in range(80):
             if newton >= max_newton or time.perf_counter() > deadline:
-                log.append(f"stopped after {newton} Newton steps (budget), barrier gap {nu / tau:.2e}")
+                log.append(f"status time_limit: stopped after {newton} Newton steps, barrier gap {nu / tau:.2e}")
                 return c, t, log
             sysm = _newton_system(Wt, a, b, t, tau, K, Lc)
             if sysm is None:
@@ -225,7 +225,7 @@ def _barrier(Wt, V, a, b, c, t, *, rel_gap, deadline, mu=4.0, max_newton=600):
                 break
             c, t, f0, Lc = c2, t2, f2, L2
         if nu / tau <= rel_gap * c:
-            log.append(f"converged: {newton} Newton steps, barrier gap {nu / tau:.2e}")
+            log.append(f"status optimal: {newton} Newton steps, barrier gap {nu / tau:.2e}")
             return c, t, log
         tau *= mu
         f0 = tau * c - (2.0 * float(np.log(np.diag(Lc)).sum()) + float(np.log(t).sum()))
