@@ -172,7 +172,8 @@ def compositional_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, nod
     if len(net.weights) == 1:
         from certify.methods.naive import naive_lipschitz
         return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
-    upper, details = compositional_upper(net, multipliers=multipliers, time_limit=time_limit,
+    upper, details = compositional_upper(net, multipliers=multipliers,
+                                         time_limit=None if time_limit is None else 0.8 * time_limit,
                                          max_memory=max_memory)
     lo_opts = {"n_starts": 128, "n_ascents": 4, "iters": 30}
     if time_limit is not None:

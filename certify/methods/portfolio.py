@@ -120,8 +120,10 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
             kw["incumbent"] = best_lower.value
         if name in ("exact", "interval"):
             kw.update(options)
-        if name in ("naive", "sdp", "compositional"):
-            # light witness searches: the pattern search and branch and bound do the lower end
+        if name == "naive":      # naive's own witness search, so auto's lower end is never below it
+            kw["lower_options"] = dict(lower_options or {})
+        if name in ("sdp", "compositional"):
+            # a light extra witness search: naive, the pattern search and branch and bound do the lower end
             kw["lower_options"] = {"n_starts": 64, "n_ascents": 2, "iters": 20,
                                    "time_limit": 0.05 * limit, **(lower_options or {})}
         s0 = time.perf_counter()

@@ -473,7 +473,9 @@ def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=No
     if len(net.weights) == 1:
         from certify.methods.naive import naive_lipschitz  # an affine map: the spectral norm is the constant
         return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
-    upper, details = sdp_upper(net, solver=solver, margin=margin, time_limit=time_limit,
+    # the Newton steps get 80% of the limit: the check and the witness search follow
+    upper, details = sdp_upper(net, solver=solver, margin=margin,
+                               time_limit=None if time_limit is None else 0.8 * time_limit,
                                max_memory=max_memory, formulation=formulation)
     lo_opts = {"n_starts": 256, "n_ascents": 6, "iters": 40}
     if time_limit is not None:
