@@ -22,6 +22,8 @@ from certify.methods.naive import naive_lipschitz
 from certify.methods.branch_and_bound import interval_lipschitz
 from certify.methods.sdp import sdp_lipschitz, slope_restricted
 from certify.methods.exact import exact_lipschitz
+from certify.methods.compositional import compositional_lipschitz
+from certify.methods.portfolio import AUTO_TIME_LIMIT, auto_lipschitz
 
 __all__ = ["lipschitz", "METHODS", "choose_method", "AUTO_TIME_LIMIT"]
 
@@ -31,17 +33,17 @@ METHODS = {
     "interval": interval_lipschitz,
     "sdp": sdp_lipschitz,
     "exact": exact_lipschitz,
+    "compositional": compositional_lipschitz,
 }
 
-#: Seconds granted to a branch-and-bound method chosen by ``method="auto"`` when the caller sets
-#: no ``time_limit``: exact search is exponential in the worst case, and "auto" must return. The
-#: result is then still a rigorous enclosure, flagged ``status="time_limit"``, ``exact=False``.
-AUTO_TIME_LIMIT = 60.0
+# AUTO_TIME_LIMIT (certify.methods.portfolio): seconds "auto" uses when no time_limit is set.
 
 
 def choose_method(net, norm, domain) -> str:
-    """The method ``method="auto"`` picks.
+    """The branch-and-bound (or single) method best suited to a request.
 
+    ``method="auto"`` no longer picks one method: it runs the portfolio of
+    :func:`certify.methods.portfolio.auto_lipschitz`, whose last stage is this choice.
     Exact for piecewise-linear networks; otherwise interval
     branch and bound on a box; otherwise LipSDP for the global l2 constant of a slope-restricted
     network; otherwise the naive product.
@@ -79,13 +81,14 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=None
         induced operator norm ``sup ||J_f(x)||_{p->p}`` (on a convex domain).
     domain : None or (lo, hi)
         ``None`` for all of R^d, or a box whose ends are scalars or arrays broadcast to d.
-    method : {"auto", "naive", "interval", "sdp", "exact"}
+    method : {"auto", "naive", "interval", "sdp", "exact", "compositional"}
+        "auto" runs a portfolio inside ``time_limit`` and intersects the enclosures
+        (:func:`certify.methods.portfolio.auto_lipschitz`).
     tol : float
         Relative tolerance: stop once ``upper - lower <= tol * upper``.
     time_limit : float, optional
         Seconds; anytime methods return their best enclosure with ``status="time_limit"``.
-        With ``method="auto"`` and no limit, the branch-and-bound methods get
-        :data:`AUTO_TIME_LIMIT` seconds.
+        With ``method="auto"`` and no limit, the portfolio gets :data:`AUTO_TIME_LIMIT` seconds.
     node_limit : int, optional
         Branch-and-bound node budget.
     **options
@@ -120,10 +123,7 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=None
         node_limit = int(node_limit)
     if not isinstance(method, str) or (method != "auto" and method not in METHODS):
         raise ParameterError("method", method, "one of " + ", ".join(["auto", *METHODS]))
-    name = choose_method(net, p, dom) if method == "auto" else method
-    if method == "auto" and time_limit is None and name in ("exact", "interval"):
-        time_limit = AUTO_TIME_LIMIT
     t0 = time.perf_counter()
-    cert = METHODS[name](net, p, dom, tol=tol, time_limit=time_limit, node_limit=node_limit,
-                         **options)
+    fn = auto_lipschitz if method == "auto" else METHODS[method]
+    cert = fn(net, p, dom, tol=tol, time_limit=time_limit, node_limit=node_limit, **options)
     return dataclasses.replace(cert, elapsed=time.perf_counter() - t0)
