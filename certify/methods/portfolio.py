@@ -50,7 +50,8 @@ def _stages(net, norm, domain):
             stages.append("sdp")
         else:
             stages.append("compositional")
-    if getattr(net, "piecewise_linear", False) and len(net.weights) == 2 and norm == 2:
+    if getattr(net, "piecewise_linear", False) and len(net.weights) == 2 and norm == 2 \
+            and net.activations[0].elementwise:   # the pattern search needs scalar pieces (not GroupSort)
         stages.append("pattern")
     if getattr(net, "piecewise_linear", False):
         stages.append("exact")
