@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-from certify.methods.certificate import make_certificate, register_verifier
+from certify.methods.certificate import gap_closed, make_certificate, register_verifier
 from certify.arith.interval import (Interval, midrad, midrad_affine_box, midrad_affine_combine,
                        midrad_scale_rows, opnorm_upper)
 from certify.methods.lower import _es_ascent, _fd_ascent, batch_jacobian_norms, best_witness, lower_bound
@@ -278,7 +278,7 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
     max_depth = 0
     while True:
         upper = -heap[0][0]
-        if upper - best_lower <= tol * upper + atol:
+        if gap_closed(best_lower, upper, tol, atol):
             status = "converged"
             break
         if time_limit is not None and time.perf_counter() - t0 >= time_limit:

@@ -35,6 +35,7 @@ __all__ = [
     "register_verifier",
     "VERIFIERS",
     "make_certificate",
+    "gap_closed",
 ]
 
 _NORM_ALIASES = {
@@ -355,6 +356,11 @@ class Certificate:
         return VerificationResult(ok=all(checks.values()), checks=checks, messages=msgs)
 
 
+def gap_closed(lower, upper, tol, atol=0.0) -> bool:
+    """``upper - lower <= tol * upper + atol`` with a finite ``upper`` (an infinite end never closes)."""
+    return bool(math.isfinite(upper) and upper - lower <= tol * upper + atol)
+
+
 def make_certificate(net, norm, domain, method, upper, witness=None, *, tol=1e-9,
                      status="bound", elapsed=0.0, details=None, rigorous=True) -> Certificate:
     """Assemble a :class:`Certificate`, deriving ``lower`` from the witness and ``exact`` from ``tol``.
@@ -367,9 +373,11 @@ def make_certificate(net, norm, domain, method, upper, witness=None, *, tol=1e-9
     if lower > upper:
         raise AssertionError(f"soundness violation: witnessed lower {lower!r} > upper {upper!r} "
                              f"({method})")
-    exact = bool(upper - lower <= tol * upper)
+    exact = gap_closed(lower, upper, tol)
     if exact and status in ("bound", "running"):
         status = "converged"
+    if not math.isfinite(upper) and status == "converged":
+        status = "overflow"  # an infinite upper end is rigorous but says nothing: never "converged"
     return Certificate(lower=lower, upper=upper, norm=normalize_norm(norm), domain=domain,
                        method=method, rigorous=rigorous, exact=exact, status=status,
                        witness=witness, elapsed=float(elapsed), details=dict(details or {}),

@@ -43,8 +43,8 @@ from flint import fmpq
 
 from bounds.errors import ParameterError
 
-from certify.methods.certificate import (Witness, make_certificate, normalize_domain, normalize_norm,
-                          register_verifier)
+from certify.methods.certificate import (Witness, gap_closed, make_certificate, normalize_domain,
+                                         normalize_norm, register_verifier)
 from certify.arith.interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box,
                        midrad_affine_combine, midrad_matmul, midrad_scale_rows,
                        midrad_mul, opnorm_upper_midrad)
@@ -725,7 +725,7 @@ class ExactSearch:
         self.stats["nodes"] = 1
         while self.heap:
             gub = self.global_upper()
-            if gub - self.lower <= self.tol * gub:
+            if gap_closed(self.lower, gub, self.tol):
                 return "converged"
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
                 return "time_limit"
@@ -749,7 +749,7 @@ class ExactSearch:
                 if ch is not None:
                     self._push(ch)
         gub = self.global_upper()
-        return "converged" if gub - self.lower <= self.tol * gub else "exhausted"
+        return "converged" if gap_closed(self.lower, gub, self.tol) else "exhausted"
 
 
 def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_limit=None,
