@@ -43,6 +43,7 @@ from flint import fmpq
 
 from bounds.errors import ParameterError
 
+from certify.methods.budget import budget_for
 from certify.methods.certificate import (Witness, gap_closed, make_certificate, normalize_domain,
                                          normalize_norm, register_verifier)
 from certify.arith.interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box,
@@ -565,7 +566,7 @@ class ExactSearch:
             return True
         self.stats["lps"] += 1
         s, x, y = self.lp.solve(node.A, node.r)
-        scale = 1.0 if self.box is None else float(np.max(self.box[1] - self.box[0]))
+        scale = 1.0 if self.box is None else 2 * float(np.max(self.box[1] / 2 - self.box[0] / 2))
         if s > 1e-10 * scale:
             node.x = x
             node.fresh = True
@@ -714,9 +715,9 @@ class ExactSearch:
                 return True
         return False
 
-    def run(self, time_limit=None, node_limit=None):
+    def run(self, time_limit=None, node_limit=None, budget=None):
         """Search until the gap closes or a limit is hit; returns the status string."""
-        t0 = time.perf_counter()
+        budget = budget_for(time_limit) if budget is None else budget
         root = self.root()
         self._bound(root)
         self._try_witness(root.x)
@@ -727,8 +728,9 @@ class ExactSearch:
             gub = self.global_upper()
             if gap_closed(self.lower, gub, self.tol):
                 return "converged"
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                return "time_limit"
+            budget.update(self.stats["nodes"], self.lower, gub)
+            if budget.stop_reason():
+                return budget.stop_reason()
             if node_limit is not None and self.stats["nodes"] >= node_limit:
                 return "node_limit"
             _, node = heapq.heappop(self.heap)

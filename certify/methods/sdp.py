@@ -35,6 +35,7 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
+from certify.methods.budget import budget_for, reject_unknown_options
 from certify.methods.certificate import make_certificate, register_verifier
 from certify.methods.lower import lower_bound
 from certify.arith.witness import _to_arb_mat, arb_ceil
@@ -44,7 +45,10 @@ __all__ = ["sdp_lipschitz", "slope_restricted", "lipsdp_matrix_float", "check_lm
 
 
 class SDPError(RuntimeError):
-    """The SDP could not be solved or its answer could not be turned into a checked certificate."""
+    """The SDP could not be solved or its answer could not be turned into a checked certificate.
+
+    ``method="auto"`` falls back to the naive bound when this happens.
+    """
 
 
 def _slopes(net):
@@ -246,7 +250,7 @@ def check_lmi(net, L_float, ts, slopes=None, prec: int = 128) -> tuple[bool, str
 # solving
 # ---------------------------------------------------------------------------------------------
 
-def _solve_sdp(net, slopes, margin, solver):
+def _solve_sdp(net, slopes, margin, solver, time_limit=None):
     import cvxpy as cp
 
     ws = net.weights
@@ -287,10 +291,14 @@ def _solve_sdp(net, slopes, margin, solver):
     cons = [(M + M.T) / 2 << -margin * np.eye(n)]
     prob = cp.Problem(cp.Minimize(rho), cons)
     t0 = time.perf_counter()
+    kwargs = {}
+    if time_limit is not None and solver.upper() == "CLARABEL":
+        kwargs["time_limit"] = max(float(time_limit), 1e-3)
     try:
-        prob.solve(solver=solver)
-    except cp.error.SolverError as exc:
-        raise SDPError(f"SDP solver {solver} failed: {exc}") from exc
+        prob.solve(solver=solver, **kwargs)
+    except (cp.error.SolverError, ValueError, OverflowError, ArithmeticError) as exc:
+        # cvxpy refuses NaN/Inf data (weights near overflow) with a plain ValueError
+        raise SDPError(f"SDP solver {solver} failed: {str(exc).splitlines()[0]}") from exc
     if prob.status not in ("optimal", "optimal_inaccurate") or rho.value is None:
         raise SDPError(f"SDP solver {solver} returned status {prob.status!r}")
     return float(rho.value), [np.asarray(t.value, dtype=float).reshape(-1) for t in ts], \
@@ -314,7 +322,16 @@ def _tight_rho(net, ts, slopes) -> float:
     return float(np.linalg.eigvalsh((S + S.T) / 2)[-1])
 
 
-def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8):
+class _OutOfBudget(Exception):
+    """The time limit (or a Ctrl-C) stopped the SDP before a checked certificate existed."""
+
+
+#: Seconds per ``n^3`` (``n`` = number of LMI rows) of one :func:`check_lmi` in Arb (2-core
+#: reference machine, rounded up): a check that cannot finish in the time left is not started.
+CHECK_SECONDS_PER_CUBE = 3e-6
+
+
+def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, budget=None):
     """Checked LipSDP-Neuron upper bound on the global l2 Lipschitz constant.
 
     Returns
@@ -327,11 +344,21 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8):
         bad = [a.name for a in net.activations if a.slope_bounds is None]
         raise ParameterError("activation", bad[0], "a slope-restricted activation (known [alpha, beta])",
                              "method='sdp' needs slope bounds for every hidden activation")
-    scale = max(1.0, float(np.linalg.norm(net.weights[-1], 2)) ** 2)
+    with np.errstate(over="ignore"):
+        scale = max(1.0, float(np.linalg.norm(net.weights[-1], 2)) ** 2)
+    top = max(float(np.max(np.abs(w))) for w in net.weights)
+    big = max([top] + [abs(v) for ab in slopes for v in ab])
+    if not (math.isfinite(scale) and big < 1e140):
+        raise SDPError(f"weights or slopes up to {big:.3g}: the LMI's entries would overflow "
+                       "float64 (use method='naive' or 'interval')")
     margin = 1e-7 * scale if margin is None else margin
     log, solve_time, check_time = [], 0.0, 0.0
+    n_rows = sum(_sizes(net))
     for attempt in range(3):
-        rho_solver, ts, st, status = _solve_sdp(net, slopes, margin, solver)
+        if budget is not None and budget.stop_reason():
+            raise _OutOfBudget(budget.stop_reason())
+        left = None if budget is None else budget.remaining()
+        rho_solver, ts, st, status = _solve_sdp(net, slopes, margin, solver, time_limit=left)
         solve_time += st
         ts = [np.maximum(t, 0.0) for t in ts]
         rho = _tight_rho(net, ts, slopes)
@@ -340,6 +367,10 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8):
         if math.isfinite(rho) and rho > 0:
             delta = 1e-9
             for _ in range(max_repairs):
+                if budget is not None and (budget.stop_reason() or (
+                        budget.remaining() is not None
+                        and CHECK_SECONDS_PER_CUBE * n_rows ** 3 > budget.remaining())):
+                    raise _OutOfBudget(budget.stop_reason() or "time_limit")
                 L = math.nextafter(math.sqrt(rho) * (1 + delta), math.inf)
                 t0 = time.perf_counter()
                 ok, msg = check_lmi(net, L, ts, slopes)
@@ -377,17 +408,32 @@ def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=No
     Certificate
         ``details`` holds ``multipliers``, ``solve_time``, ``check_time`` and the repair ``log``.
     """
+    reject_unknown_options("sdp", options, ["solver", "margin", "lower_options"])
     if norm != 2:
         raise ParameterError("norm", norm, "2 (LipSDP bounds the l2 Lipschitz constant)")
+    from certify.methods.naive import naive_lipschitz, naive_upper
     t0 = time.perf_counter()
-    if len(net.weights) == 1:
-        from certify.methods.naive import naive_lipschitz  # an affine map: the spectral norm is the constant
-        return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
-    upper, details = sdp_upper(net, solver=solver, margin=margin)
+    budget = budget_for(time_limit)
+    if len(net.weights) == 1:  # an affine map: the spectral norm is the constant
+        return naive_lipschitz(net, norm, domain, tol=tol, time_limit=budget.remaining(),
+                               lower_options=lower_options)
+    try:
+        upper, details = sdp_upper(net, solver=solver, margin=margin, budget=budget)
+    except _OutOfBudget as stop:
+        # the best rigorous enclosure so far: the naive product (LipSDP never had a checked value)
+        up, info = naive_upper(net, norm, budget)
+        info["note"] = f"LipSDP stopped ({stop}) before a checked certificate; naive product bound"
+        return make_certificate(net, norm, domain, "naive", up, None, tol=tol, status=str(stop),
+                                elapsed=time.perf_counter() - t0, details=info)
+    except (OverflowError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        raise SDPError(f"LipSDP failed in floating point: {exc!r}") from exc
     lo_opts = {"n_starts": 256, "n_ascents": 6, "iters": 40}
     lo_opts.update(lower_options or {})
-    witness = lower_bound(net, norm, domain, **lo_opts)
+    if budget.remaining() is not None:
+        lo_opts.setdefault("time_limit", 0.6 * budget.remaining())
+    witness = None if budget.stop_reason() else lower_bound(net, norm, domain, **lo_opts)
     return make_certificate(net, norm, domain, "sdp", upper, witness, tol=tol,
+                            status=budget.stop_reason() or "bound",
                             elapsed=time.perf_counter() - t0, details=details)
 
 
