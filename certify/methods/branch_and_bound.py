@@ -342,7 +342,10 @@ def _leaf_bounds(net, norm, domain, splits, symbolic):
     lo0, hi0 = (np.array(domain[0], dtype=float), np.array(domain[1], dtype=float))
     boxes = {0: (lo0, hi0, box_bound(net, lo0, hi0, norm, symbolic))}
     next_id = 1
+    budget = budget_for(None)
     for nid, (k, m) in splits.items():
+        if budget.stop_reason():
+            raise ValueError(f"replay stopped ({budget.stop_reason()}) after {next_id} boxes")
         lo, hi, b = boxes.pop(nid)
         if not (lo[k] < m < hi[k]):
             raise ValueError(f"split of node {nid} at {m} is outside its box")

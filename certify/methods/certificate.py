@@ -305,8 +305,14 @@ class Certificate:
         return (f"[{self.lower:.10g}, {self.upper:.10g}] ({norm_label(self.norm)}, "
                 f"{self._domain_str()}, {self.method}, {tag}, {self.status})")
 
-    def verify(self) -> VerificationResult:
+    def verify(self, time_limit=None) -> VerificationResult:
         """Re-check the certificate independently.
+
+        Parameters
+        ----------
+        time_limit : float, optional
+            Seconds for the upper-bound re-check (a replay that does not finish in time fails the
+            ``upper`` check with a message saying so).
 
         Checks
         ------
@@ -360,8 +366,10 @@ class Certificate:
             checks["upper"] = False
             msgs.append(f"upper: no verifier registered for method {self.method!r}")
         else:
+            from certify.methods.budget import Budget, running
             try:
-                ok, msg = fn(self)
+                with running(Budget(time_limit, progress=False)):
+                    ok, msg = fn(self)
                 ok = bool(ok)
             except Exception as exc:
                 ok, msg = False, f"verifier raised {exc!r}"

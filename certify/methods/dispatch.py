@@ -21,7 +21,7 @@ from bounds.errors import ParameterError
 from certify.methods.budget import DEFAULT_TIME_LIMIT, Budget, running
 from certify.methods.certificate import Certificate, make_certificate, normalize_domain, normalize_norm
 from certify.model.network import Network
-from certify.methods.naive import naive_lipschitz
+from certify.methods.naive import naive_lipschitz, naive_upper
 from certify.methods.branch_and_bound import interval_lipschitz
 from certify.methods.sdp import SDPError, sdp_lipschitz, slope_restricted
 from certify.methods.exact import exact_lipschitz
@@ -141,6 +141,12 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=DEFA
     budget = Budget(time_limit, progress)
     with running(budget):
         try:
+            if all(a.lipschitz is not None for a in net.activations):
+                # a cheap rigorous upper end first: what Ctrl-C returns if nothing better exists,
+                # and part of the final intersection
+                up, info = naive_upper(net, p, budget)
+                budget.offer(make_certificate(net, p, dom, "naive", up, None, tol=tol,
+                                              details=info))
             try:
                 cert = METHODS[name](net, p, dom, tol=tol, time_limit=time_limit,
                                      node_limit=node_limit, **options)
