@@ -254,10 +254,11 @@ class Certificate:
         Name of the method that produced the upper bound.
     rigorous : bool
     exact : bool
-        ``upper - lower <= tol * upper``.
+        ``upper - lower <= tol * upper`` with a finite ``upper``.
     status : str
-        ``"converged"``, ``"time_limit"``, ``"node_limit"``, ``"bound"`` (a one-shot bound that
-        does not try to close the gap), ...
+        ``"converged"``, ``"time_limit"``, ``"node_limit"``, ``"interrupted"`` (Ctrl-C),
+        ``"bound"`` (a one-shot bound that does not try to close the gap), ``"overflow"`` (the
+        upper end is infinite: rigorous but vacuous), ...
     witness : Witness or None
     elapsed : float
         Wall-clock seconds.

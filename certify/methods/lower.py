@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from certify.methods.budget import budget_for
 from certify.methods.certificate import Witness, normalize_norm
 from certify.arith.witness import KinkError, pair_witness, point_witness
 
@@ -183,8 +184,9 @@ def lower_bound(net, norm=2, domain=None, *, n_starts: int = 256, n_ascents: int
     order = np.argsort(-g)
     pl = bool(getattr(net, "piecewise_linear", False))
     results = []
+    budget = budget_for(None)  # the enclosing run's: a Ctrl-C there stops the search too
     for idx in order[:n_ascents]:
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        if (time_limit is not None and time.perf_counter() - t0 > time_limit) or budget.stop_reason():
             break
         x, gx = X[idx].copy(), float(g[idx])
         if pl:
