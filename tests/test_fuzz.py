@@ -22,6 +22,7 @@ import math
 import os
 import time
 
+import cvxpy  # noqa: F401  (imported once here: its first import takes seconds, not a method's time)
 import mpmath
 import numpy as np
 import pytest

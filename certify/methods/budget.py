@@ -55,6 +55,7 @@ class Budget:
 
     def __init__(self, time_limit=None, progress=None, parent=None):
         self.parent = parent
+        self.tol = 1e-9  # relative gap at which an intersection counts as exact (set by lipschitz)
         self.t0 = time.perf_counter()
         self.time_limit = None if time_limit is None or math.isinf(time_limit) else float(time_limit)
         self.deadline = None if self.time_limit is None else self.t0 + self.time_limit
@@ -97,7 +98,7 @@ class Budget:
         if self.parent is not None:
             self.parent.offer(cert)
         if cert is not None and cert.rigorous:
-            self.best = cert if self.best is None else intersect(cert, self.best)
+            self.best = cert if self.best is None else intersect(cert, self.best, self.tol)
         return self.best
 
     # ------------------------------------------------------------------ progress
@@ -128,23 +129,32 @@ class Budget:
             self._bar = None
 
 
-def intersect(a, b):
+_STOPS = ("interrupted", "time_limit", "node_limit", "resolution_limit")
+
+
+def intersect(a, b, tol=1e-9):
     """The intersection of two rigorous enclosures of the same constant, as one certificate.
 
     The upper end, its method, proof data and status come from the certificate with the smaller
     upper end; the lower end and witness from the one with the larger lower end
-    (:meth:`Certificate.verify` re-checks a witness independently of the method).
+    (:meth:`Certificate.verify` re-checks a witness independently of the method).  ``exact``
+    is re-derived with the relative tolerance ``tol``.
     """
     up = a if a.upper <= b.upper else b  # ties go to ``a``
     low = a if a.lower >= b.lower else b
-    if low is up:
-        return up
     details = dict(up.details)
-    details["lower_from"] = low.method
     lower = max(a.lower, b.lower)
-    exact = bool(math.isfinite(up.upper) and up.upper - lower <= details.get("tol", 1e-9) * up.upper)
+    if low is not up:
+        details["lower_from"] = low.method
+    exact = up.exact or bool(math.isfinite(up.upper) and up.upper - lower <= tol * up.upper)
+    status = up.status
+    if exact:
+        status = "converged"
+    else:  # a method stopped early must not hide behind a one-shot bound's "bound"
+        stopped = [c.status for c in (a, b) if c.status in _STOPS]
+        status = stopped[0] if stopped else status
     return dataclasses.replace(up, lower=lower, witness=low.witness, details=details,
-                               exact=exact or up.exact)
+                               exact=exact, status=status)
 
 
 def budget_for(time_limit=None) -> Budget:

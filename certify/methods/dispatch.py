@@ -139,6 +139,7 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=DEFA
         raise ParameterError("method", method, "one of " + ", ".join(["auto", *METHODS]))
     name = choose_method(net, p, dom) if method == "auto" else method
     budget = Budget(time_limit, progress)
+    budget.tol = tol
     with running(budget):
         try:
             if all(a.lipschitz is not None for a in net.activations):
