@@ -28,8 +28,8 @@ from ._verified import (arb_lower, arb_matrix, arb_of_input, arb_of_mpf, arb_pre
 from .errors import ParameterError
 from .params import integer, positive
 from .theorem import DataBound, Status, Theorem
-from .two_layer_projection import _bln
-from .two_layer_spectral import activation_properties
+from .activation import activation_properties
+from .two_layer import bln21_citation
 
 __all__ = ["polynomial_bound", "POLYNOMIAL_ACTIVATION", "ENTRIES", "MAX_UNFOLDING_ENTRIES"]
 
@@ -160,7 +160,7 @@ _D = positive("D", "data functional D_q >= sup{<A, T_q> : rank A <= k, ||A||_inj
 POLYNOMIAL_ACTIVATION = Theorem(
     id="polynomial_activation",
     title="Polynomial activations z^q: Lipschitz constant on the unit ball of k-neuron fits",
-    citation=_bln("Theorems 7-9",
+    citation=bln21_citation("Theorems 7-9",
                   "Makes explicit the polynomial-activation results (Lipschitz constant on the unit "
                   "ball); deterministic and data-dependent, degree 2 via von Neumann's trace "
                   "inequality and degree q >= 3 via nuclear-norm duality."),

@@ -26,7 +26,7 @@ import sympy
 from .params import integer
 from .theorem import Citation, Status, Theorem
 
-__all__ = ["BLN21", "C_CONJ", "ENTRIES"]
+__all__ = ["BLN21", "bln21_citation", "C_CONJ", "ENTRIES"]
 
 BLN21 = Citation(
     authors="S. Bubeck, Y. Li, D. Nagaraj",
@@ -35,6 +35,17 @@ BLN21 = Citation(
     year=2021,
     arxiv="2009.14444",
 )
+
+
+def bln21_citation(theorem: str, note: str) -> Citation:
+    """The shared [BLN21] citation, with the statement made explicit and a provenance note."""
+    return dataclasses.replace(
+        BLN21, theorem=theorem,
+        note=note + " The source states this only up to universal constants; the explicit "
+                    "constants are derived for this toolkit (docs/proofs/) and are ours, not the "
+                    "paper's. Paper text not re-read for this entry: the statement follows the "
+                    "project's reference sheet (shared/reference/theorems.md, section 5).")
+
 
 #: The conjecture's unspecified constant (a symbol, never a number).
 C_CONJ = sympy.Symbol("c_conj", positive=True)

@@ -21,7 +21,6 @@ validation are shared with the other data-dependent entries in ``bounds._verifie
 
 from __future__ import annotations
 
-import dataclasses
 
 import flint
 import numpy as np
@@ -31,8 +30,9 @@ from ._verified import (arb_lower, arb_matrix, arb_of_input, arb_of_mpf, arb_pre
                         check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive, probability
-from .theorem import Citation, DataBound, Hypothesis, Status, Theorem
-from .two_layer import BLN21
+from .theorem import DataBound, Hypothesis, Status, Theorem
+from .activation import activation_properties
+from .two_layer import bln21_citation
 
 __all__ = ["opposite_pair_scatter", "projection_bound", "chernoff_level",
            "TWO_LAYER_PROJECTION", "TWO_LAYER_UNDERCOMPLETE", "ENTRIES"]
@@ -124,7 +124,6 @@ def projection_bound(X, y, k, *, gap=None, mse=None, max_abs_error=None,
     True
     """
     if activation is not None:
-        from .two_layer_spectral import activation_properties
         activation_properties(activation)
     k = check_width(k)
     Xa, ya = check_data(X, y)
@@ -150,16 +149,6 @@ def projection_bound(X, y, k, *, gap=None, mse=None, max_abs_error=None,
 # records
 # ----------------------------------------------------------------------------------------------
 
-def _bln(theorem: str, note: str) -> Citation:
-    """The shared [BLN21] citation, with the statement made explicit and a provenance note."""
-    return dataclasses.replace(
-        BLN21, theorem=theorem,
-        note=note + " The source states this only up to universal constants; the explicit "
-                    "constants are derived for this toolkit (docs/proofs/) and are ours, not the "
-                    "paper's. Paper text not re-read for this entry: the statement follows the "
-                    "project's reference sheet (shared/reference/theorems.md, section 5).")
-
-
 _m, _np_, _nm, _kf = (positive("m", "class-mean gap of f (2 for an exact fit of signs)", default=2),
                       integer("n_plus", "number of points labelled +1"),
                       integer("n_minus", "number of points labelled -1"),
@@ -168,7 +157,7 @@ _m, _np_, _nm, _kf = (positive("m", "class-mean gap of f (2 for an exact fit of 
 TWO_LAYER_PROJECTION = Theorem(
     id="two_layer_projection",
     title="Projection bound for k-neuron networks, deterministic and data-dependent",
-    citation=_bln("Theorem 6",
+    citation=bln21_citation("Theorem 6",
                   "Makes explicit the undercomplete-case argument (a k-neuron network factors "
                   "through a rank-min(k,d) projection) as a deterministic data-dependent inequality."),
     status=Status.DERIVED,
@@ -243,7 +232,7 @@ _r = sympy.Min(_k.symbol, _d.symbol)
 TWO_LAYER_UNDERCOMPLETE = Theorem(
     id="two_layer_undercomplete",
     title="Undercomplete two-layer law on the sphere (probabilistic corollary of the projection bound)",
-    citation=_bln("Theorem 6",
+    citation=bln21_citation("Theorem 6",
                   "Explicit-constant version of the undercomplete case (n ~ d, k <= d) for x_i "
                   "uniform on the unit sphere and uniform random signs."),
     status=Status.DERIVED,

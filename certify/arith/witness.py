@@ -37,9 +37,10 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
-from certify.methods.certificate import Witness, normalize_domain, normalize_norm
+from certify.inputs import normalize_domain, normalize_norm
 
 __all__ = [
+    "Witness",
     "KinkError",
     "jacobian_ball",
     "jacobian_norm_ball",
@@ -50,6 +51,43 @@ __all__ = [
     "arb_ceil",
     "arb_matrix_norm",
 ]
+
+
+@dataclass(frozen=True, eq=False)
+class Witness:
+    """Evidence for a lower bound on the Lipschitz constant.
+
+    Attributes
+    ----------
+    kind : {"point", "pair"}
+        ``"point"``: ``value`` lower-bounds :math:`\\|J_f(x)\\|_{p\\to p}` at a point where ``f``
+        is differentiable (or, for piecewise-linear nets at a kink, the Jacobian of the one-sided
+        activation ``pattern``, whose region is verified to touch ``x``); ``"pair"``: ``value``
+        lower-bounds :math:`\\|f(x)-f(x_2)\\|_p/\\|x-x_2\\|_p`.
+    x, x2 : numpy.ndarray
+        The point(s); ``x2`` is ``None`` for ``"point"``.
+    value : float
+        Rigorous lower end of the ball below (rounded down to a float).
+    value_ball : str
+        The Arb ball the value was read from.
+    pattern : tuple or None
+        Activation pattern used at a kink (see :func:`certify.arith.witness.jacobian_norm_ball`).
+    """
+
+    kind: str
+    x: np.ndarray
+    x2: np.ndarray | None
+    value: float
+    value_ball: str
+    pattern: tuple | None = None
+
+    def recompute(self, net, norm, domain=None):
+        """Re-evaluate the witness in ball arithmetic; returns a ``flint.arb``."""
+        if self.kind == "point":
+            return jacobian_norm_ball(net, self.x, norm, pattern=self.pattern, domain=domain)
+        if self.kind == "pair":
+            return pair_quotient_ball(net, self.x, self.x2, norm)
+        raise ParameterError("kind", self.kind, "'point' or 'pair'")
 
 
 class KinkError(ValueError):

@@ -10,9 +10,9 @@ the norm ``p``, the domain ``D`` (a box, or ``None`` for all of :math:`\\mathbb{
 :meth:`Certificate.verify` re-derives the witness value in ball arithmetic and calls the method's
 registered upper-bound verifier, independently of the code path that produced the numbers.
 
-The module also owns the normalisation of the two inputs every method shares, the norm and the
-domain (:func:`normalize_norm`, :func:`normalize_domain`), so that all methods reject bad input
-with the same typed errors.
+The normalisation of the two inputs every method shares, the norm and the domain, lives in
+:mod:`certify.inputs` and the :class:`Witness` record in :mod:`certify.arith.witness`; both are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from bounds.errors import ParameterError
+
+from certify.arith.witness import Witness
+from certify.inputs import norm_label, normalize_domain, normalize_norm
 
 __all__ = [
     "Witness",
@@ -37,165 +39,6 @@ __all__ = [
     "make_certificate",
     "gap_closed",
 ]
-
-_NORM_ALIASES = {
-    1: 1, 2: 2, math.inf: math.inf,
-    "1": 1, "2": 2, "l1": 1, "l2": 2, "linf": math.inf, "inf": math.inf, "l_inf": math.inf,
-    "infinity": math.inf,
-}
-
-
-def normalize_norm(norm) -> float | int:
-    """Return the canonical norm (``1``, ``2`` or ``math.inf``) for a user-supplied spelling.
-
-    Parameters
-    ----------
-    norm : {1, 2, numpy.inf, "l1", "l2", "linf", "inf"}
-
-    Returns
-    -------
-    int or float
-        ``1``, ``2`` or ``math.inf``.
-
-    Raises
-    ------
-    ParameterError
-        For any other value (including ``True``/``False`` and NaN).
-    """
-    key = norm.strip().lower() if isinstance(norm, str) else norm
-    if isinstance(key, bool) or key is None or not isinstance(key, (str, int, float, np.integer,
-                                                                       np.floating)):
-        # complex numbers (2+0j == 2), arrays and other objects that compare equal to a norm
-        raise ParameterError("norm", norm, "1, 2, numpy.inf, 'l1', 'l2', 'linf' or 'inf'")
-    if isinstance(key, (int, float, np.integer, np.floating)) and not isinstance(key, str):
-        key = float(key)
-        if key == 1.0:
-            return 1
-        if key == 2.0:
-            return 2
-        if key == math.inf:
-            return math.inf
-        raise ParameterError("norm", norm, "1, 2, numpy.inf, 'l1', 'l2', 'linf' or 'inf'")
-    try:
-        return _NORM_ALIASES[key]
-    except (KeyError, TypeError):
-        raise ParameterError("norm", norm, "1, 2, numpy.inf, 'l1', 'l2', 'linf' or 'inf'") from None
-
-
-def norm_label(norm) -> str:
-    """``"l1"``, ``"l2"`` or ``"linf"`` for a canonical norm."""
-    return {1: "l1", 2: "l2", math.inf: "linf"}[normalize_norm(norm)]
-
-
-def normalize_domain(domain, dim: int):
-    """Validate a box domain and broadcast it to ``dim`` coordinates.
-
-    Parameters
-    ----------
-    domain : None or (lo, hi)
-        ``None`` means all of :math:`\\mathbb{R}^d`.  ``lo`` and ``hi`` are scalars or arrays
-        broadcastable to shape ``(dim,)``.
-    dim : int
-        Input dimension of the network.
-
-    Returns
-    -------
-    None or tuple of two float64 arrays of shape (dim,)
-        Read-only copies.
-
-    Raises
-    ------
-    ParameterError
-        If the box is not a pair, has the wrong dimension, contains NaN or infinite ends, or has
-        some ``lo[i] > hi[i]`` (empty box) or ``lo[i] == hi[i]`` (flat box: on a set of lower
-        dimension the Jacobian norm at a point is not a lower bound of the constant, so witnessed
-        lower ends would be wrong; restrict the network to the affine slice instead).
-    """
-    if domain is None:
-        return None
-    allowed = f"None or a pair (lo, hi) of scalars/arrays broadcastable to shape ({dim},) with lo < hi"
-    if not isinstance(domain, (tuple, list, np.ndarray)) or isinstance(domain, np.ma.MaskedArray):
-        # a set {lo, hi} has no order, a dict unpacks its keys
-        raise ParameterError("domain", domain, allowed, "expected a tuple or list (lo, hi)")
-    try:
-        lo, hi = domain
-    except (TypeError, ValueError):
-        raise ParameterError("domain", domain, allowed, "expected a pair (lo, hi)") from None
-    ends = []
-    for name, end in (("lo", lo), ("hi", hi)):
-        if isinstance(end, np.ma.MaskedArray):
-            raise ParameterError("domain", domain, allowed,
-                                 f"{name} is a masked array; pass the box ends as plain numbers")
-        try:
-            arr = np.asarray(end)
-        except (TypeError, ValueError):
-            raise ParameterError("domain", domain, allowed, "box ends must be real numbers") from None
-        if arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
-            # strings would be parsed by NumPy, booleans read as 0/1, objects are unknown
-            raise ParameterError("domain", domain, allowed,
-                                 f"{name} must be real numbers, got dtype {arr.dtype}")
-        ends.append(np.array(arr, dtype=np.float64))
-    lo, hi = ends
-    for name, arr in (("lo", lo), ("hi", hi)):
-        if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] not in (1, dim)):
-            raise ParameterError("domain", domain, allowed,
-                                 f"{name} has shape {arr.shape}, the network has {dim} inputs")
-    lo = np.broadcast_to(lo, (dim,)).astype(np.float64)
-    hi = np.broadcast_to(hi, (dim,)).astype(np.float64)
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise ParameterError("domain", domain, allowed, "box ends must be finite (no NaN or inf); "
-                             "use domain=None for all of R^d")
-    if np.any(lo > hi):
-        bad = int(np.flatnonzero(lo > hi)[0])
-        raise ParameterError("domain", domain, allowed,
-                             f"empty box: lo[{bad}]={lo[bad]!r} > hi[{bad}]={hi[bad]!r}")
-    if np.any(lo == hi):
-        bad = int(np.flatnonzero(lo == hi)[0])
-        raise ParameterError("domain", domain, allowed,
-                             f"flat box: lo[{bad}] == hi[{bad}] == {lo[bad]!r}; the Lipschitz constant "
-                             "on a lower-dimensional set is not what the methods certify")
-    lo.setflags(write=False)
-    hi.setflags(write=False)
-    return lo, hi
-
-
-@dataclass(frozen=True, eq=False)
-class Witness:
-    """Evidence for a lower bound on the Lipschitz constant.
-
-    Attributes
-    ----------
-    kind : {"point", "pair"}
-        ``"point"``: ``value`` lower-bounds :math:`\\|J_f(x)\\|_{p\\to p}` at a point where ``f``
-        is differentiable (or, for piecewise-linear nets at a kink, the Jacobian of the one-sided
-        activation ``pattern``, whose region is verified to touch ``x``); ``"pair"``: ``value``
-        lower-bounds :math:`\\|f(x)-f(x_2)\\|_p/\\|x-x_2\\|_p`.
-    x, x2 : numpy.ndarray
-        The point(s); ``x2`` is ``None`` for ``"point"``.
-    value : float
-        Rigorous lower end of the ball below (rounded down to a float).
-    value_ball : str
-        The Arb ball the value was read from.
-    pattern : tuple or None
-        Activation pattern used at a kink (see :func:`certify.arith.witness.jacobian_norm_ball`).
-    """
-
-    kind: str
-    x: np.ndarray
-    x2: np.ndarray | None
-    value: float
-    value_ball: str
-    pattern: tuple | None = None
-
-    def recompute(self, net, norm, domain=None):
-        """Re-evaluate the witness in ball arithmetic; returns a ``flint.arb``."""
-        from certify.arith.witness import jacobian_norm_ball, pair_quotient_ball
-        if self.kind == "point":
-            return jacobian_norm_ball(net, self.x, norm, pattern=self.pattern, domain=domain)
-        if self.kind == "pair":
-            return pair_quotient_ball(net, self.x, self.x2, norm)
-        raise ParameterError("kind", self.kind, "'point' or 'pair'")
-
 
 @dataclass(frozen=True)
 class VerificationResult:
