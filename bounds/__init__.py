@@ -13,10 +13,10 @@ from .errors import (HypothesisError, NotEvaluableError, ParameterError,
 # as soon as the catalogue imports bounds.predictions
 from .predictions import predictions
 from .theorem import (BoundValue, Citation, DataBound, Hypothesis, SolveResult, Status,
-                      Theorem)
+                      Theorem, TrivialFloor)
 
 __all__ = ["catalog", "get", "ids", "predictions", "Theorem", "Status", "Citation",
            "Hypothesis", "BoundValue", "SolveResult", "DataBound", "ParameterError",
            "UnknownParameterError", "HypothesisError", "UnknownTheoremError",
-           "NotEvaluableError"]
+           "NotEvaluableError", "TrivialFloor"]
 

@@ -108,6 +108,10 @@ def _cmd_show(args, extra) -> str:
     lines.append(f"conclusion: {t.conclusion}")
     if t.notes:
         lines.append(f"notes: {t.notes}")
+    if t.trivial_floor is not None:
+        lines.append(f"trivial floor: {t.trivial_floor.expr} ({t.trivial_floor.setting})")
+    if t.erratum:
+        lines.append(f"erratum (what the source says, docs/errata.md): {t.erratum}")
     if t.refusal and not t.evaluable:
         lines.append(f"not evaluated: {t.refusal}")
     return "\n".join(lines)
@@ -120,7 +124,16 @@ def _cmd_eval(args, extra) -> str:
     out = [f"Lip(f) >= {_fmt(v, args.precision, 'down')}"]
     if not v.within_hypotheses:
         out.append("OUTSIDE THE HYPOTHESES: " + "; ".join(str(h) for h in v.failed))
+    out += _vacuity_lines(t, v, args.precision)
     return "\n".join(out)
+
+
+def _vacuity_lines(t, v, digits: int) -> list[str]:
+    """A note when the bound does not beat the record's trivial floor (nothing if it has none)."""
+    if not v.vacuous:
+        return []
+    return [f"VACUOUS: the bound does not exceed the trivial floor {_fmt(v.floor, digits)} "
+            f"({t.trivial_floor.setting})"]
 
 
 def _grid(specs: list[str]) -> dict[str, list[str]]:
@@ -148,6 +161,8 @@ def _cmd_table(args, extra) -> str:
     for combo in itertools.product(*(grids[k] for k in names)):
         v = t.lower_bound(precision=args.precision, check=False, **fixed, **dict(zip(names, combo)))
         note = "hold" if v.within_hypotheses else "outside: " + ", ".join(h.name for h in v.failed)
+        if v.vacuous:
+            note += "; vacuous (<= trivial floor " + _fmt(v.floor, 6) + ")"
         rows.append(list(combo) + [_fmt(v, args.precision, "down"), note])
     head = names + ["bound", "hypotheses"]
     if args.format == "csv":
@@ -181,6 +196,8 @@ def _cmd_solve(args, extra) -> str:
     if not r.within_hypotheses:
         lines.append("OUTSIDE THE HYPOTHESES at this value: "
                      + "; ".join(str(h) for h in r.hypotheses if not h))
+    if r.informative is False:
+        lines.append("NOT INFORMATIVE: " + r.note)
     return "\n".join(lines)
 
 

@@ -8,11 +8,10 @@ Entries
     Derived; proof in ``docs/proofs/bounded_support.md``.
 ``any_model``
     A floor for *every* function (no parametrization): support in the ball of
-    radius ``R``; ``Lip(f) >= eps/(32 R) ((eps n/4)^(1/d) - 1)``. Derived;
+    radius ``R``; ``Lip(f) >= eps/(8 R) ((eps n/4)^(1/d) - 1)``. Derived;
     the published constants could not be read, so the statement was re-proved
-    here (``docs/proofs/any_model.md``; the proof gives the sharper factor
-    ``eps/(8R)``, the record ships the weaker ``eps/(32R)`` of the working
-    sheet, which it implies).
+    here (``docs/proofs/any_model.md``; the working sheet's ``eps/(32R)`` is 4x
+    weaker than what the proof gives).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import sympy
 from sympy import log, sqrt
 
 from .params import integer, positive, probability
-from .theorem import Citation, Hypothesis, Status, Theorem
+from .theorem import Citation, Hypothesis, Status, Theorem, TrivialFloor
 from .universal import (BS21, C_ISO, D_IN, DELTA, EPS, J_LIP, K_MIX, N, P, W_DIAM,
                         _theorem3_hypotheses)
 
@@ -65,13 +64,15 @@ BOUNDED_SUPPORT = Theorem(
     ),
     conclusion=("with probability at least 1 - delta, every f in F with empirical MSE "
                 "<= sigma^2 - eps has Lip(f) >= the bound (no dimension gain: d cancels)"),
+    trivial_floor=TrivialFloor(2 / Dsupp, "exact fit of +-1 labels, both signs present, on a "
+                                          "support of diameter D: Lip(f) >= 2/D"),
     notes=("Derived: [BS21] Theorem 3 (stated) with c = d D^2/4 (derived, "
            "docs/theorems/isoperimetry.md); proof in docs/proofs/bounded_support.md. "
            f"Theorem 3's text: {BS21.version_checked}."),
 )
 
 #: The any-model bound: a covering argument, no parametrization.
-_ANY_EXPR = eps / (32 * R) * ((eps * n / 4) ** (1 / d) - 1)
+_ANY_EXPR = eps / (8 * R) * ((eps * n / 4) ** (1 / d) - 1)
 
 ANY_MODEL = Theorem(
     id="any_model",
@@ -98,9 +99,10 @@ ANY_MODEL = Theorem(
                 "when eps n <= 4)"),
     lipschitz_domain="support",
     notes=("Derived and proved in docs/proofs/any_model.md (covering by (1 + 2R/r)^d balls, "
-           "McDiarmid over labels, Hoeffding over conditional variances). The proof gives "
-           "eps/(8R) in place of eps/(32R); the record keeps the working sheet's eps/(32R), "
-           "which that proof implies."),
+           "McDiarmid over labels, Hoeffding over conditional variances). The constant eps/(8R) "
+           "is the proof's; the working sheet's eps/(32R) was 4x weaker."),
+    trivial_floor=TrivialFloor(1 / R, "exact fit of +-1 labels, both signs present, on a support "
+                                      "in the ball of radius R: Lip(f) >= 2/(2R)"),
 )
 
 ENTRIES = (BOUNDED_SUPPORT, ANY_MODEL)

@@ -61,7 +61,7 @@ def get(theorem_id: str) -> Theorem:
     >>> bounds.get("universal_lw")
     Traceback (most recent call last):
     ...
-    bounds.errors.UnknownTheoremError: unknown theorem id 'universal_lw'; did you mean 'universal_law'?
+    bounds.errors.UnknownTheoremError: unknown theorem id 'universal_lw'; did you mean 'universal_law' or 'universal_law_sharp'?
     """
     reg = _registry()
     if not isinstance(theorem_id, str) or theorem_id not in reg:

@@ -276,7 +276,7 @@ def _grid_lists(rec, grid: Mapping, fixed: Mapping) -> dict:
 
 
 def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any] | None = None,
-          *, precision: int = 30) -> Table:
+          *, precision: int = 30, reference: str | None = None) -> Table:
     """Evaluate one catalogue entry over the Cartesian product of a parameter grid.
 
     Parameters
@@ -289,13 +289,19 @@ def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any
         Values of the other parameters (defaults of the record apply to omitted ones).
     precision : int
         Decimal digits of the mpmath evaluation.
+    reference : str, optional
+        Another catalogue id over the same parameters (e.g. ``"universal_law"`` for
+        ``"universal_law_sharp"``): adds the column ``factor``, this bound over the reference's
+        at the same parameters (``"ref. fails"`` where the reference's hypotheses fail).
 
     Returns
     -------
     Table
         Columns: the varied and fixed parameters, ``bound`` (the lower bound, empty where a
-        hypothesis fails) and ``hypotheses`` (``"holds"`` or ``"fails: name, ..."``).  Rows also
-        carry ``formula_value`` and ``within_hypotheses`` (in the CSV only).
+        hypothesis fails), for records with a trivial floor ``floor`` and ``vacuous`` (``"yes"``
+        when the bound does not exceed the floor), ``factor`` with a ``reference``, and
+        ``hypotheses`` (``"holds"`` or ``"fails: name, ..."``).  Rows also carry
+        ``formula_value`` and ``within_hypotheses`` (in the CSV only).
 
     Raises
     ------
@@ -318,17 +324,42 @@ def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any
         row.update(bound=exact if not failed else None,
                    hypotheses="holds" if not failed else "fails: " + ", ".join(failed),
                    formula_value=exact, within_hypotheses=not failed)
+        if rec.trivial_floor is not None:
+            row.update(floor=value.floor, vacuous="" if failed else ("yes" if value.vacuous else "no"))
+        if reference is not None:
+            row["factor"] = _factor(bounds.get(reference), value, params, precision)
         rows.append(row)
     cols = [Column(k, kind="number") for k in (*lists, *fixed)]
-    cols += [Column("bound", "Lip lower bound", r"$\operatorname{Lip}(f) \geq$", kind="lower"),
-             Column("hypotheses", "hypotheses", kind="text")]
+    cols.append(Column("bound", "Lip lower bound", r"$\operatorname{Lip}(f) \geq$", kind="lower"))
+    if rec.trivial_floor is not None:
+        cols += [Column("floor", "trivial floor", kind="number"),
+                 Column("vacuous", "vacuous", kind="text")]
+    if reference is not None:
+        cols.append(Column("factor", f"x {reference}", kind="text"))
+    cols.append(Column("hypotheses", "hypotheses", kind="text"))
     notes = [f"{rec.citation}; status: {rec.status}."]
     if rec.assumptions:
         notes.append("Assumed, not checkable from the parameters: " + "; ".join(rec.assumptions) + ".")
     notes.append("Bounds are rounded down. An empty bound means a hypothesis fails there: the "
                  "formula is then not a bound (its value is kept in the CSV column formula_value).")
+    if rec.trivial_floor is not None:
+        notes.append(f"Trivial floor: {rec.trivial_floor.setting}. 'vacuous = yes': the bound does "
+                     "not exceed it there, so it says nothing new.")
+    if reference is not None:
+        notes.append(f"factor: this bound divided by {reference}'s at the same parameters.")
     return Table(title=f"{rec.id}: {rec.title}", columns=cols, rows=rows,
                  caption=rec.conclusion, notes=notes, label=f"tab:{rec.id}")
+
+
+def _factor(ref, value, params: Mapping, precision: int) -> str:
+    """``value / ref(params)`` to 3 digits, or why there is no ratio."""
+    if not value.within_hypotheses:
+        return ""
+    other = ref.lower_bound(check=False, precision=precision,
+                            **{k: v for k, v in params.items() if k in ref.parameter_names})
+    if not other.within_hypotheses:
+        return "ref. fails"
+    return mpmath.nstr(value / other, 3)
 
 
 def _as_dict(item) -> dict:
@@ -393,11 +424,15 @@ def catalogue_table() -> Table:
         rows.append({"id": t.id, "status": str(t.status), "title": t.title,
                      "source": f"{t.citation.authors} {t.citation.year}"
                                + (f", {t.citation.theorem}" if t.citation.theorem else ""),
-                     "domain": t.lipschitz_domain, "evaluable": t.evaluable})
+                     "domain": t.lipschitz_domain, "evaluable": t.evaluable,
+                     "floor": str(t.trivial_floor.expr) if t.trivial_floor else ""})
     cols = [Column("id", kind="text"), Column("status", kind="text"), Column("title", kind="text"),
             Column("source", kind="text"), Column("domain", "Lip domain", kind="text"),
-            Column("evaluable", kind="text")]
+            Column("evaluable", kind="text"), Column("floor", "trivial floor", kind="text")]
     return Table(title="Catalogue of law-of-robustness entries", columns=cols, rows=rows,
                  caption="Status: stated (constants read in the source), derived (constants ours, "
-                         "proved in docs/proofs), conjecture/withdrawn (never evaluated).",
+                         "proved in docs/proofs; also a stated entry whose gap we repaired), "
+                         "conjecture/withdrawn/unproved (never evaluated; unproved: the source's "
+                         "proof has a gap, docs/errata.md). Trivial floor: what every fit in the "
+                         "entry's setting satisfies anyway; bounds not above it are marked vacuous.",
                  label="tab:catalogue")

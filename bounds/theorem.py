@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from .errors import (HypothesisError, NotEvaluableError, ParameterError,
 from .params import Parameter
 
 __all__ = ["Status", "Citation", "Hypothesis", "HypothesisResult", "BoundValue",
-           "SolveResult", "DataBound", "Theorem"]
+           "SolveResult", "DataBound", "Theorem", "TrivialFloor"]
 
 #: Guard digits used when checking hypotheses and solving, on top of the
 #: requested precision, so that a check is never decided by rounding noise.
@@ -47,6 +48,8 @@ class Status(str, enum.Enum):
     DERIVED = "derived"        # explicit constants derived by us, proved in docs/proofs/
     CONJECTURE = "conjecture"  # open; never evaluated as a bound
     WITHDRAWN = "withdrawn"    # claimed then withdrawn; never evaluated
+    UNPROVED = "unproved"      # stated, but the source's proof has a gap we could not repair;
+                               # refused like a conjecture (see docs/errata.md)
 
     def __str__(self):
         return self.value
@@ -198,10 +201,13 @@ class BoundValue(mpmath.mpf):
     Behaves as an ``mpf`` in arithmetic (results of arithmetic are plain
     ``mpf``); carries the theorem id, whether the theorem's hypotheses hold
     at the parameters, and the failed hypotheses when evaluated with
-    ``check=False``.
+    ``check=False``. For records with a trivial floor, ``floor`` is its value
+    and ``vacuous`` is True when the bound does not exceed it (both None
+    for records without one; see ``docs/conventions.md``).
     """
 
-    __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee", "enclosure")
+    __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee", "enclosure",
+                 "floor", "vacuous")
 
     def __new__(cls, value, theorem_id: str, within_hypotheses: bool,
                 failed: tuple = (), guarantee: str = "", enclosure: tuple | None = None):
@@ -211,6 +217,7 @@ class BoundValue(mpmath.mpf):
         self.failed = tuple(failed)
         self.guarantee = guarantee
         self.enclosure = enclosure
+        self.floor = self.vacuous = None     # set by _marks_vacuity (records with a trivial floor)
         return self
 
     @property
@@ -251,6 +258,14 @@ class SolveResult:
         unknowns, or for a closed form the point at relative distance
         ``10**-precision`` beyond ``value``), ``> lip``: ``value`` is then
         provably admissible and provably extreme up to that distance.
+    floor : mpmath.mpf or None
+        The record's trivial floor at ``value`` (None: the record has none).
+    informative : bool or None
+        False when ``lip`` does not exceed the trivial floor (no fit in the
+        floor's setting has ``Lip(f) <= lip`` anyway, so the answer says
+        nothing), or when no value of ``unknown`` makes the bound exceed the
+        floor; None without a floor. ``note`` says which, in words.
+    note : str
     """
 
     unknown: str
@@ -262,6 +277,9 @@ class SolveResult:
     lip: object
     hypotheses: list
     certified: bool = False
+    floor: object = None
+    informative: bool | None = None
+    note: str = ""
 
     @property
     def within_hypotheses(self) -> bool:
@@ -316,6 +334,29 @@ class DataBound:
         return float(np.nextafter(f, -np.inf)) if f > v else f
 
 
+@dataclass(frozen=True)
+class TrivialFloor:
+    """A lower bound on the bounded quantity that holds for trivial reasons in the same setting.
+
+    A bound that does not exceed it is *vacuous* there: valid, but saying nothing a user did not
+    know (``bounded_support``: an exact fit of +-1 labels on a support of diameter ``D`` already
+    has ``Lip(f) >= 2/D``).
+
+    Attributes
+    ----------
+    expr : sympy.Expr
+        The floor, in the record's parameters.
+    setting : str
+        When and why it holds, in words.
+    """
+
+    expr: sympy.Expr
+    setting: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "expr", sympy.sympify(self.expr))
+
+
 #: Parameter names whose LaTeX differs from SymPy's default rendering.
 _LATEX_NAMES = {"eps": r"\varepsilon", "logF": r"\log|F|", "sigma2": r"\sigma^2",
                 "gamma": r"\gamma", "tau": r"\tau"}
@@ -324,7 +365,7 @@ _LATEX_NAMES = {"eps": r"\varepsilon", "logF": r"\log|F|", "sigma2": r"\sigma^2"
 def _stable(expr: sympy.Expr) -> sympy.Expr:
     """Rewrite ``log(a*b/c)`` as ``log a + log b - log c`` for the float path.
 
-    The product inside a log can overflow in float64 (``J = R (WQp)^D``) while
+    The product inside a log can overflow in float64 (``(W sqrt(2Qp))^(D-1)`` of deep networks) while
     the log itself is moderate; expanding keeps the vectorized path finite.
     """
     return sympy.expand_log(expr, force=True)
@@ -355,6 +396,93 @@ class _FloatFn:
             with np.errstate(all="ignore"):
                 out = self.stable(*args)
         return out
+
+
+# -- vacuity: results that do not beat the record's trivial floor -------------------------------
+# Kept apart from the evaluation code: the wrappers below only add the marks.
+
+def _floor_at(theorem, params: Mapping[str, object]):
+    """The record's trivial floor at validated scalar parameters (mpmath), or None."""
+    tf = theorem.trivial_floor
+    if tf is None:
+        return None
+    values = theorem.validate(**params)
+    syms = sorted(tf.expr.free_symbols, key=str)
+    f = sympy.lambdify(syms, tf.expr, modules="mpmath")
+    return mpmath.mpf(f(*(values[s.name] for s in syms)))
+
+
+def _marks_vacuity(lower_bound: Callable) -> Callable:
+    """Set ``floor`` and ``vacuous`` (value not above the floor) on a :class:`BoundValue`."""
+    @functools.wraps(lower_bound)
+    def wrapper(self, *args, **kwargs):
+        value = lower_bound(self, *args, **kwargs)
+        if self.trivial_floor is not None:
+            params = {k: v for k, v in kwargs.items() if k in self.parameter_names}
+            with mpmath.workdps(mpmath.mp.dps + GUARD_DIGITS):
+                value.floor = _floor_at(self, params)
+                value.vacuous = not value > value.floor
+        return value
+    return wrapper
+
+
+def _marks_vacuity_array(evaluate: Callable) -> Callable:
+    """Attach ``floor`` and ``vacuous`` (masked like the values) to :meth:`Theorem.evaluate`'s result."""
+    @functools.wraps(evaluate)
+    def wrapper(self, **arrays):
+        out = evaluate(self, **arrays)
+        tf = self.trivial_floor
+        if tf is None:
+            out.floor = out.vacuous = None
+            return out
+        full = self._complete(arrays)
+        syms = sorted(tf.expr.free_symbols, key=str)
+        vals = [self.parameter(s.name).validate_array(full[s.name]) for s in syms]
+        floor = np.broadcast_to(np.asarray(_FloatFn(syms, tf.expr)(*vals), dtype=np.float64),
+                                out.shape)
+        out.floor = floor
+        out.vacuous = np.ma.MaskedArray(~(out.data > floor), mask=np.ma.getmaskarray(out))
+        return out
+    return wrapper
+
+
+def _notes_informativeness(solve: Callable) -> Callable:
+    """Fill :class:`SolveResult`'s ``floor``, ``informative`` and ``note``.
+
+    Not informative when ``lip`` does not exceed the floor (the premise "a fit with
+    ``Lip(f) <= lip``" is already impossible in the floor's setting), or when the bound stays at
+    or below the floor over the whole domain of the unknown (it is monotone there: ``solve``
+    checks; its supremum is approached at the end of the domain it increases towards).
+    """
+    @functools.wraps(solve)
+    def wrapper(self, unknown, *args, **kwargs):
+        res = solve(self, unknown, *args, **kwargs)
+        if self.trivial_floor is None:
+            return res
+        params = {k: v for k, v in kwargs.items() if k in self.parameter_names}
+        par = self.parameter(unknown)
+        with mpmath.workdps(mpmath.mp.dps + GUARD_DIGITS):
+            floor = _floor_at(self, {**params, unknown: res.value}) \
+                if par._in_domain(res.value) else None
+            notes = []
+            if floor is not None and not res.lip > floor:
+                notes.append(f"lip = {mpmath.nstr(res.lip, 6)} does not exceed the trivial floor "
+                             f"{mpmath.nstr(floor, 6)} ({self.trivial_floor.setting}): no such fit "
+                             f"has Lip(f) <= lip anyway, so this answer says nothing")
+            ends = _sample_points(par)
+            end = max(ends) if res.direction == "max" else min(ends)
+            try:
+                top = self.lower_bound(check=False, **{**params, unknown: end})
+                top_floor = _floor_at(self, {**params, unknown: end})
+                if not top > top_floor:
+                    notes.append(f"no value of {unknown} in {par.domain_str()} makes the bound "
+                                 f"exceed the trivial floor ({self.trivial_floor.setting}): its "
+                                 f"supremum, near {unknown} = {mpmath.nstr(end, 6)}, is "
+                                 f"{mpmath.nstr(top, 6)} <= {mpmath.nstr(top_floor, 6)}")
+            except (ValueError, ArithmeticError):
+                pass
+        return dataclasses.replace(res, floor=floor, informative=not notes, note="; ".join(notes))
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -392,6 +520,13 @@ class Theorem:
         LaTeX of the quantity the bound is on: ``\\operatorname{Lip}(f)`` for
         most entries; a proxy such as ``\\|a\\|_2 \\|W\\|_{op}`` for the
         spectral-norm law, so that the printed inequality says what is bounded.
+    trivial_floor : TrivialFloor, optional
+        What every fit in the record's setting satisfies anyway; results not above it are
+        marked ``vacuous`` (:meth:`lower_bound`, :meth:`evaluate`, tables, CLI, :meth:`solve`).
+    erratum : str
+        For an entry whose source statement fails as written: what the source says and where it
+        fails (the entry is then ``derived`` with our repair, or ``unproved``); listed in
+        ``docs/errata.md``.
     failure_level : sympy.Expr, optional
         Probability with which the conclusion may fail, in the parameters
         (``delta``, or ``2*delta`` for statements holding w.p. ``1 - 2 delta``);
@@ -417,6 +552,8 @@ class Theorem:
     quantity: str = r"\operatorname{Lip}(f)"
     failure_level: sympy.Expr | None = None
     data_fn: Callable | None = field(default=None, compare=False, repr=False)
+    trivial_floor: TrivialFloor | None = None
+    erratum: str = ""
 
     # -- metadata ---------------------------------------------------------
     @property
@@ -517,6 +654,7 @@ class Theorem:
         syms = [p.symbol for p in self.parameters]
         return sympy.lambdify(syms, self.expr, modules="mpmath")
 
+    @_marks_vacuity
     def lower_bound(self, *, precision: int | None = None, check: bool = True,
                     **params) -> BoundValue:
         """The lower bound on ``Lip(f)``, as an mpmath number.
@@ -584,6 +722,7 @@ class Theorem:
     def _np_fn(self) -> Callable:
         return _FloatFn([p.symbol for p in self.parameters], self.expr)
 
+    @_marks_vacuity_array
     def evaluate(self, **arrays) -> np.ma.MaskedArray:
         """Vectorized lower bound over broadcast parameter arrays.
 
@@ -632,6 +771,7 @@ class Theorem:
         return self.data_fn(self, X, y, **kwargs)
 
     # -- inversion --------------------------------------------------------
+    @_notes_informativeness
     def solve(self, unknown: str, *, lip, precision: int | None = None, **params) -> SolveResult:
         """Extreme value of one parameter at which the bound reaches ``lip``.
 

@@ -30,7 +30,7 @@ from ._verified import (arb_lower, arb_matrix, arb_of_input, arb_of_mpf, arb_pre
                         check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive, probability
-from .theorem import DataBound, Hypothesis, Status, Theorem
+from .theorem import DataBound, Hypothesis, Status, Theorem, TrivialFloor
 from .activation import activation_properties
 from .two_layer import bln21_citation
 
@@ -259,6 +259,8 @@ TWO_LAYER_UNDERCOMPLETE = Theorem(
            ">= 1 - delta/2 [Tropp 2015, Thm 5.1.1]; the other delta/2 is Hoeffding for n_+ n_-. "
            "For n ~ d, u is a constant (about 4 to 10), so the bound is of order sqrt(d/k). "
            "Proof: docs/proofs/two_layer_undercomplete.md."),
+    trivial_floor=TrivialFloor(1, "exact fit of +-1 labels, both signs present, on the unit "
+                                  "sphere (diameter 2): Lip(f) >= 2/2"),
 )
 
 ENTRIES = (TWO_LAYER_PROJECTION, TWO_LAYER_UNDERCOMPLETE)

@@ -30,7 +30,7 @@ from ._verified import (arb_lower, arb_matrix, arb_of_input, arb_of_mpf, arb_pre
                         arb_upper, check_data, check_width, ky_fan_upper, width_data_fn)
 from .errors import ParameterError
 from .params import integer, positive, probability
-from .theorem import DataBound, Status, Theorem
+from .theorem import DataBound, Status, Theorem, TrivialFloor
 from .activation import ActivationProperties, activation_properties
 from .two_layer import bln21_citation
 
@@ -102,7 +102,6 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
     r = min(k, d)
     gamma = positive("margin", "average margin (1/n) sum y_i f(x_i)").validate(margin)
     with arb_precision():
-        lip = flint.arb(props.lipschitz)
         scale = arb_of_input(margin, gamma) * n / flint.arb(r).sqrt()
         gram = _gram(Xa)
         op = arb_of_mpf(ky_fan_upper(gram, 1).value).sqrt()
@@ -117,7 +116,9 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
         else:
             z_det = flint.arb(n).sqrt() * op
             det_how = "Z <= sqrt(n) ||X||_op"
-        det = scale / (lip * z_det)
+        # every Z bound below is for psi with Lip(psi) = 1; a general psi multiplies Z by L_psi,
+        # so gamma n / (sqrt(r) Z) bounds L_psi ||a||_2 ||W||_op itself: no division by L_psi
+        det = scale / z_det
         quantities = {"n": n, "r": r, "gamma": gamma, "lipschitz_psi": props.lipschitz,
                       "frobenius": arb_upper(fro), "op": arb_upper(op),
                       "deterministic": arb_lower(det)}
@@ -126,7 +127,7 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
             dl = arb_of_input(delta, probability("delta", "failure probability").validate(delta))
             dev = min(fro, 2 * op, key=lambda z: float(z.upper()))
             z_prob = fro + dev * (2 * (2 / dl).log()).sqrt()
-            prob = scale / (lip * z_prob)
+            prob = scale / z_prob
             quantities["probabilistic"] = arb_lower(prob)
             if float(prob.lower()) > float(det.lower()):
                 value, method = prob, ("probabilistic (1 - delta over random signs): "
@@ -175,6 +176,9 @@ TWO_LAYER_SPECTRAL = Theorem(
            "of sqrt(n), no norm assumption) and a deterministic variant. "
            "Proof: docs/proofs/two_layer_spectral.md."),
     data_fn=width_data_fn(spectral_bound),
+    trivial_floor=TrivialFloor(
+        _gamma.symbol, "every zero-bias fit with average margin gamma on inputs with ||x_i|| <= 1: "
+                       "f(0) = 0, so gamma <= (1/n) sum |f(x_i)| <= Lip(f) <= the proxy"),
 )
 
 ENTRIES = (TWO_LAYER_SPECTRAL,)

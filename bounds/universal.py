@@ -30,7 +30,7 @@ from sympy import Rational, log, sqrt
 
 from .errors import ParameterError
 from .params import Parameter, at_least, integer, positive, probability
-from .theorem import Citation, Hypothesis, Status, Theorem
+from .theorem import Citation, Hypothesis, Status, Theorem, TrivialFloor
 
 __all__ = ["BS21", "ENTRIES", "FiniteClassTheorem", "failure_probability",
            "deep_network_parameters", "DeepNetworkParameters"]
@@ -107,9 +107,9 @@ def _theorem3_hypotheses(W_expr, J_expr, log_form: bool = False) -> tuple[Hypoth
 
 
 def _theorem3_record(*, id: str, title: str, theorem: str, parameters: tuple[Parameter, ...],
-                     W_expr, J_expr, log_form: bool = False,
+                     W_expr, J_expr, log_form: bool = False, status: Status = Status.STATED,
                      extra_hypotheses: tuple[Hypothesis, ...] = (), **fields) -> Theorem:
-    """A stated [BS21] record: Theorem 3 with the class quantities ``W_expr``, ``J_expr``.
+    """A [BS21] record: Theorem 3 with the class quantities ``W_expr``, ``J_expr``.
 
     ``fields`` (assumptions, conclusion, notes) are passed to :class:`Theorem` unchanged.
     """
@@ -117,7 +117,7 @@ def _theorem3_record(*, id: str, title: str, theorem: str, parameters: tuple[Par
         id=id,
         title=title,
         citation=dataclasses.replace(BS21, theorem=theorem),
-        status=Status.STATED,
+        status=status,
         failure_level=sympy.Symbol("delta", positive=True),
         parameters=parameters,
         expr=_universal_expr(c, d, p, W_expr, J_expr),
@@ -145,6 +145,38 @@ UNIVERSAL_LAW = _theorem3_record(
                 "Lip(f) >= the bound (l2 Lipschitz constant on R^d)"),
     notes=("Constants as in the NeurIPS 2021 submission text (= arXiv v1). The hypothesis "
            "'net_nonempty' (eps <= 60 W J) is added by the toolkit; see docs."),
+)
+
+
+# -- Theorem 3 with sharper constants (derived) ------------------------------------------------
+#: The net's sup-norm radius in the sharp proof (docs/proofs/universal_law_sharp.md): rho = eps/16.
+EPS_NET = eps / 16
+#: The margin left for Theorem 2 after moving to the net: eps' = eps - 2 rho sqrt(1 - eps) - rho^2.
+EPS_SHARP = eps - 2 * EPS_NET * sqrt(1 - eps) - EPS_NET ** 2
+
+UNIVERSAL_LAW_SHARP = Theorem(
+    id="universal_law_sharp",
+    title="Universal law of robustness with sharper explicit constants (derived)",
+    citation=dataclasses.replace(BS21, theorem="Theorem 3, re-derived from Theorem 2 with "
+                                               "sharper constants"),
+    status=Status.DERIVED,
+    failure_level=sympy.Symbol("delta", positive=True),
+    parameters=(N, D_IN, P, EPS, DELTA, C_ISO, W_DIAM, J_LIP, K_MIX),
+    expr=(EPS_SHARP / (64 * sqrt(c))
+          * sqrt(n * d / (p * log(1 + 32 * W * J / eps) + log(4 / delta)))),
+    hypothesis_list=(Hypothesis(
+        "sample_size",
+        "8^3 K log(8K/delta) <= n eps'^2, eps' = eps - (eps/8) sqrt(1 - eps) - eps^2/256 "
+        "(Theorem 2's mixture term at eps' is <= delta/2)",
+        8 ** 3 * K * log(8 * K / delta), n * EPS_SHARP ** 2),),
+    assumptions=UNIVERSAL_LAW.assumptions,
+    conclusion=UNIVERSAL_LAW.conclusion,
+    notes=("Derived: Theorem 2 (stated) applied to an internal (eps/16)/J-net of the "
+           "Lipschitz-constrained class, of size (1 + 32 W J/eps)^p, at margin eps' = eps - "
+           "(eps/8) sqrt(1 - eps) - eps^2/256 and the same L; proof in "
+           "docs/proofs/universal_law_sharp.md. About 7x the stated bound at the report's "
+           "parameters, with an 8x (and more) weaker sample-size hypothesis. Never replaces "
+           "universal_law, whose constants are the source's."),
 )
 
 
@@ -246,58 +278,87 @@ Dep, Q, Wb, R, Bbar = (q.symbol for q in (DEPTH, Q_SHARE, W_BOUND, R_IN, BBAR))
 
 _NET_ASSUMPTIONS = (
     _MIXTURE, _NOISE, _IID,
-    "depth-D network with layers L_1..L_D, connections L_i -> L_j only for i < j, "
-    "1-Lipschitz activations",
+    "depth-D network with layers L_1..L_D, connections L_i -> L_j only for i < j (L_0 the "
+    "input), activations 1-Lipschitz with sigma(0) = 0 (relu, leaky relu with slope <= 1, "
+    "tanh, abs, identity; not sigmoid or softplus)",
     "parameters w in [-W, W]^p, shared through an index map: each parameter feeds at most "
     "Q matrix entries or biases",
     "inputs satisfy ||x|| <= R on the support of mu",
 )
 
-#: Theorem 3's J for depth-D networks [BS21, Section 3]: R (W Q p)^D.
-J_DEEP = R * (Wb * Q * p) ** Dep
+#: The parameter-Lipschitz constant of depth-D networks, derived (docs/proofs/deep_networks.md):
+#: sqrt(Q D (1 + R^2)) (W sqrt(2 Q p))^(D - 1). It replaces [BS21]'s R (W Q p)^D, which fails
+#: for small R when the network has biases (docs/errata.md).
+J_DEEP = sqrt(Q * Dep * (1 + R ** 2)) * (Wb * sqrt(2 * Q * p)) ** (Dep - 1)
+#: [BS21] Section 3's J, as the source writes it (kept for the errata and the proof-step check).
+J_DEEP_SOURCE = R * (Wb * Q * p) ** Dep
 #: The diameter of [-W, W]^p.
 DIAM_DEEP = 2 * Wb * sqrt(p)
 #: Theorem 3's J on the subclass B(w) <= Bbar [BS21, Section 3]: Bbar Q R sqrt(p).
 J_BBAR = Bbar * Q * R * sqrt(p)
 
-_J_DOMINATES = Hypothesis(
-    "J_dominates_lemma",
-    "R (WQp)^D >= Lemma 3.1's (W sqrt(pQ))^D Q R sqrt(p), i.e. D >= 2 or Q = 1 "
-    "(toolkit-added: for D = 1, Q > 1 the simplified J is too small)",
-    0, (Dep / 2 - 1) * log(Q) + (Dep - 1) / 2 * log(p))
+_DEEP_ERRATUM = (
+    "[BS21] Section 3 applies Theorem 3 with J = R (W Q p)^D, from Lemma 3.1 "
+    "(|f_w1(x) - f_w2(x)| <= Bbar Q R sqrt(p) ||w1 - w2||). As written this fails in two "
+    "corners. (1) Biases move the output independently of R: widths [1, 1, 1], R = 0.01, W = 1, "
+    "p = 4 give J = 0.16, yet changing only the output bias by 0.5 changes f(0) by 0.5 > 0.16 * 0.5. "
+    "(2) The lemma needs sigma(0) = 0 (the source says only '1-Lipschitz activations'): with "
+    "sigma = sigmoid and all weights 0 except the output weight, f(0) = w_out/2 moves with w_out "
+    "even at R -> 0. The toolkit's repair, proved in docs/proofs/deep_networks.md: "
+    "J = sqrt(Q D (1 + R^2)) (W sqrt(2 Q p))^(D - 1) with sigma(0) = 0 assumed.")
+
+#: Exact fits of +-1 labels with both signs present: two inputs within 2R of each other differ
+#: by 2 in value.
+_FLOOR_BALL = TrivialFloor(1 / R, "exact fit of +-1 labels, both signs present, on inputs with "
+                                  "||x|| <= R: Lip(f) >= 2/(2R)")
 
 DEEP_NETWORKS = _theorem3_record(
     id="deep_networks",
     title="Universal law for deep networks with bounded, shared weights",
-    theorem="Section 3 (Lemma 3.1 and Theorem 3)",
+    theorem="Section 3 (Lemma 3.1 and Theorem 3), J repaired",
     parameters=(N, D_IN, P, DEPTH, W_BOUND, R_IN, EPS, DELTA, C_ISO, Q_SHARE, K_MIX),
     W_expr=DIAM_DEEP,
     J_expr=J_DEEP,
     log_form=True,
-    extra_hypotheses=(_J_DOMINATES,),
+    status=Status.DERIVED,
     assumptions=_NET_ASSUMPTIONS,
     conclusion=("with probability at least 1 - delta, every network of the class with "
                 "empirical MSE <= sigma^2 - eps has Lip(f) >= the bound (Theorem 3 with "
-                "diameter 2 W sqrt(p) and J = R (W Q p)^D)"),
-    notes=("Evaluated through Theorem 3 with explicit W and J, not the Omega~ of the source. "
-           "Logs are expanded so that (WQp)^D never overflows."),
+                "diameter 2 W sqrt(p) and J = sqrt(Q D (1 + R^2)) (W sqrt(2 Q p))^(D - 1))"),
+    notes=("Derived: Theorem 3 (stated) with the parameter-Lipschitz constant proved in "
+           "docs/proofs/deep_networks.md, replacing the source's J = R (W Q p)^D (see erratum). "
+           "Evaluated through Theorem 3 with explicit W and J, not the Omega~ of the source. "
+           "Logs are expanded so that (W sqrt(2Qp))^(D-1) never overflows."),
+    trivial_floor=_FLOOR_BALL,
+    erratum=_DEEP_ERRATUM,
 )
 
-DEEP_NETWORKS_BBAR = _theorem3_record(
+_BBAR_REFUSAL = (
+    "Lemma 3.1's path argument bounds |f_w1(x) - f_w2(x)| by integrating the gradient along the "
+    "segment [w1, w2], which needs the class {B(w) <= Bbar} to be convex. It is not: with three "
+    "scalar layers, B(10, 0, 1) = B(0, 10, 1) = 10 but B(5, 5, 1) = 25 at the midpoint. The "
+    "toolkit has no repaired argument, so this entry is not evaluated (docs/errata.md).")
+
+DEEP_NETWORKS_BBAR = dataclasses.replace(_theorem3_record(
     id="deep_networks_bbar",
-    title="Universal law for deep networks, subclass with B(w) <= Bbar",
+    title="Universal law for deep networks, subclass with B(w) <= Bbar (proof has a gap)",
     theorem="Section 3 (Lemma 3.1 and Theorem 3)",
     parameters=(N, D_IN, P, BBAR, W_BOUND, R_IN, EPS, DELTA, C_ISO, Q_SHARE, K_MIX),
     W_expr=DIAM_DEEP,
     J_expr=J_BBAR,
     log_form=True,
+    status=Status.UNPROVED,
     assumptions=_NET_ASSUMPTIONS + (
         "the class is restricted to weights with B(w) <= Bbar, "
         "B(w) = max_i prod_{j != i} ||W_j||_op",),
-    conclusion=("with probability at least 1 - delta, every network of the subclass with "
-                "empirical MSE <= sigma^2 - eps has Lip(f) >= the bound (Theorem 3 with "
-                "diameter 2 W sqrt(p) and J = Bbar Q R sqrt(p))"),
-)
+    conclusion=("claimed by the source: with probability at least 1 - delta, every network of "
+                "the subclass with empirical MSE <= sigma^2 - eps has Lip(f) >= Theorem 3's bound "
+                "with diameter 2 W sqrt(p) and J = Bbar Q R sqrt(p). NOT evaluated: the proof "
+                "has a gap (see refusal)."),
+    refusal=_BBAR_REFUSAL,
+    erratum=("[BS21] Section 3 states the subclass bound Omega~(sqrt(nd/(p log Bbar))) via "
+             "Lemma 3.1 with J = Bbar Q R sqrt(p). " + _BBAR_REFUSAL),
+))
 
 
 @dataclass(frozen=True)
@@ -312,7 +373,9 @@ class DeepNetworkParameters:
     diameter : mpmath.mpf
         ``2 W sqrt(p)``, rounded up (an upper bound on the class diameter).
     log_J : mpmath.mpf
-        ``log(R) + D log(W Q p)`` (``J`` itself may overflow float64), rounded up.
+        ``log J`` with ``J = sqrt(Q D (1 + R^2)) (W sqrt(2 Q p))^(D - 1)``, the parameter-Lipschitz
+        constant of ``docs/proofs/deep_networks.md`` (``J`` itself may overflow float64),
+        rounded up.
 
     Both are upper ends of ball enclosures: larger class quantities only lower the bound, so
     Theorem 3 evaluated with them stays valid.
@@ -329,7 +392,7 @@ class DeepNetworkParameters:
 
     @property
     def J(self) -> mpmath.mpf:
-        """``R (W Q p)^D`` as an mpmath number (no overflow), rounded up."""
+        """``sqrt(Q D (1 + R^2)) (W sqrt(2 Q p))^(D - 1)`` as an mpmath number (no overflow), rounded up."""
         from ._verified import arb_of_mpf, arb_precision, arb_upper
         with arb_precision():
             return arb_upper(arb_of_mpf(self.log_J).exp())
@@ -340,7 +403,7 @@ class DeepNetworkParameters:
 
 
 def deep_network_parameters(widths: Sequence[int], W, R, Q: int = 1, *,
-                            biases: bool = True) -> DeepNetworkParameters:
+                            biases: bool = True, sigma0=0) -> DeepNetworkParameters:
     """Class quantities of a fully connected chain ``widths[0] -> ... -> widths[-1]``.
 
     Parameters
@@ -355,6 +418,15 @@ def deep_network_parameters(widths: Sequence[int], W, R, Q: int = 1, *,
         Sharing factor (1: no sharing).
     biases : bool
         Count one bias per non-input unit.
+    sigma0 : float
+        ``max |sigma(0)|`` over the activations. The parameter-Lipschitz constant ``J`` is proved
+        for ``sigma(0) = 0`` only (with ``sigma(0) != 0`` the output moves with the last layer's
+        weights even at ``R = 0``, docs/errata.md): anything else is refused.
+
+    Raises
+    ------
+    ParameterError
+        Bad widths, ``W < 1``, ``R <= 0``, or ``sigma0 != 0``.
 
     Examples
     --------
@@ -372,6 +444,13 @@ def deep_network_parameters(widths: Sequence[int], W, R, Q: int = 1, *,
         if int(w) < 1:
             raise ParameterError("widths", widths, "positive integers", f"entry {i} is {w!r}")
     ws = [int(w) for w in ws]
+    s0 = Parameter("sigma0", "max |sigma(0)| over the activations", low=0.0,
+                   low_open=False).validate(sigma0)
+    if s0 != 0:
+        raise ParameterError("sigma0", sigma0, "0 (activations with sigma(0) = 0: relu, tanh, "
+                             "leaky relu, abs, identity)",
+                             "the deep-network J is proved only for sigma(0) = 0; with a sigmoid "
+                             "or softplus the output moves with the last weights even at R = 0")
     p_count = sum(a * b for a, b in zip(ws[:-1], ws[1:])) + (sum(ws[1:]) if biases else 0)
     Wv = W_BOUND.validate(W)
     Rv = R_IN.validate(R)
@@ -381,9 +460,11 @@ def deep_network_parameters(widths: Sequence[int], W, R, Q: int = 1, *,
     with arb_precision():
         Wb, Rb, Qb = arb_of_input(W, Wv), arb_of_input(R, Rv), arb_of_input(Q, Qv)
         diameter = arb_upper(2 * Wb * flint.arb(p_count).sqrt())
-        log_J = arb_upper(Rb.log() + depth * (Wb * Qb * p_count).log())
+        # J = sqrt(Q D (1 + R^2)) (W sqrt(2 Q p))^(D - 1), docs/proofs/deep_networks.md
+        log_J = arb_upper((Qb * depth * (1 + Rb * Rb)).log() / 2
+                          + (depth - 1) * (Wb * (2 * Qb * p_count).sqrt()).log())
     return DeepNetworkParameters(p=p_count, D=depth, d=ws[0], W=W, R=R, Q=int(Qv),
                                  diameter=diameter, log_J=log_J)
 
 
-ENTRIES = (UNIVERSAL_LAW, FINITE_CLASS, DEEP_NETWORKS, DEEP_NETWORKS_BBAR)
+ENTRIES = (UNIVERSAL_LAW, UNIVERSAL_LAW_SHARP, FINITE_CLASS, DEEP_NETWORKS, DEEP_NETWORKS_BBAR)

@@ -266,10 +266,13 @@ def _section_catalogue(ctx: _Ctx, sec: Section) -> None:
     sec.body = t.to_markdown()
 
 
-#: Bound tables of the report: (theorem id, grid, fixed, quick grid).
+#: Bound tables of the report: (theorem id, grid, fixed[, reference id for a 'factor' column]).
 BOUND_TABLES = (
     ("universal_law", {"n": [10**5, 10**6, 10**8, 10**10], "p": [10**3, 10**6, 10**9]},
      dict(d=100, eps=0.5, delta=0.01, W=10, J=10)),
+    ("universal_law_sharp", {"n": [10**5, 10**6, 10**8, 10**10], "p": [10**3, 10**6, 10**9]},
+     dict(d=100, eps=0.5, delta=0.01, W=10, J=10), "universal_law"),
+    ("any_model", {"d": [2, 3, 5], "n": [3000, 10**6]}, dict(R=1, eps=0.9, delta=0.1)),
     ("finite_class", {"n": [10**4, 10**6, 10**8], "logF": [10, 10**3, 10**6]},
      dict(d=100, eps=0.5, delta=0.01)),
     ("deep_networks", {"n": [10**6, 10**9], "D": [2, 4, 8]},
@@ -284,18 +287,21 @@ def _section_bound_tables(ctx: _Ctx, sec: Section) -> None:
     import bounds
     from bounds.tables import table
     parts = []
-    for tid, grid, fixed in BOUND_TABLES:
+    for tid, grid, fixed, *reference in BOUND_TABLES:
         if tid not in bounds.ids():
             sec.items.append(Item(f"table {tid}", "missing", "not in the catalogue"))
             continue
-        t = table(tid, grid=grid, fixed=fixed)
+        t = table(tid, grid=grid, fixed=fixed, reference=reference[0] if reference else None)
         sec.files += list(t.save(ctx.tables, f"bounds_{tid}").values())
         parts.append(t.to_markdown())
         n_hold = sum(r["within_hypotheses"] for r in t.rows)
         agree, worst = _cross_check_paths(bounds.get(tid), t, list(grid))
         sec.items.append(Item(
             f"table {tid}: mpmath vs vectorized float path", "consistent" if agree else "violated",
-            f"{len(t.rows)} rows, hypotheses hold on {n_hold}; hypothesis masks "
+            f"{len(t.rows)} rows, hypotheses hold on {n_hold}"
+            + (f", vacuous (not above the trivial floor) on "
+               f"{sum(r.get('vacuous') == 'yes' for r in t.rows)}" if "vacuous" in t.rows[0] else "")
+            + "; hypothesis masks "
             f"{'agree' if agree else 'DISAGREE'}, largest relative difference of the values "
             f"{worst:.2e} (tolerance 1e-9)"))
     sec.body = "\n".join(parts)
@@ -307,7 +313,7 @@ def _cross_check_paths(rec, t, grid_keys) -> tuple[bool, float]:
     Two independent evaluation paths of the same record: the hypothesis masks must agree exactly
     and the values to ``1e-9`` relative (float64 with logs expanded is good to ~1e-14).
     """
-    keys = [c.key for c in t.columns if c.key not in ("bound", "hypotheses")]
+    keys = [c.key for c in t.columns if c.key in rec.parameter_names]
     arrays = {k: np.array([float(r[k]) for r in t.rows]) for k in keys}
     vec = rec.evaluate(**arrays)
     worst = 0.0
@@ -374,7 +380,8 @@ def spline_interpolant(x, y):
 #: uniform on [-1/2, 1/2] with random signs, n above 8^4 log(8/delta)/eps^2 for eps = 0.99,
 #: delta = 0.9, fitted exactly by :func:`spline_interpolant`.
 LARGE_INSTANCE = dict(n=9500, eps=0.99, delta=0.9,
-                      theorems=("universal_law", "deep_networks", "bounded_support"))
+                      theorems=("universal_law", "universal_law_sharp", "deep_networks",
+                                "bounded_support"))
 
 
 def _theorem_check_plan(quick: bool):

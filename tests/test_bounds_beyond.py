@@ -41,7 +41,7 @@ def test_any_model_matches_hand_formula(n, d, R, eps, delta):
     got = AM.lower_bound(n=n, d=d, R=R, eps=eps, delta=delta, precision=50, check=False)
     with mpmath.workdps(60):
         n_, d_, R_, eps_, delta_ = map(mpmath.mpf, (n, d, R, eps, delta))
-        hand = eps_ / (32 * R_) * ((eps_ * n_ / 4) ** (1 / d_) - 1)
+        hand = eps_ / (8 * R_) * ((eps_ * n_ / 4) ** (1 / d_) - 1)
         ok = (mpmath.sqrt(8 * mpmath.log(1 / delta_) / n_)
               + mpmath.sqrt(mpmath.log(1 / delta_) / (2 * n_))) <= eps_ / 4
     if hand != 0:
@@ -65,10 +65,10 @@ def test_any_model_vectorized_agrees():
 
 
 def test_any_model_covering_constant_relation():
-    """The proof's radius r = 2R/((eps n/4)^(1/d) - 1) gives eps/(4r) = 4 x the record's bound."""
+    """The proof's radius r = 2R/((eps n/4)^(1/d) - 1) gives eps/(4r) = the record's bound (issue 12)."""
     n, d, R, eps = 10 ** 8, 3, 2, mpmath.mpf("0.5")
     r = 2 * R / ((eps * n / 4) ** (mpmath.mpf(1) / d) - 1)
     # covering count of the proof: (1 + 2R/r)^d = eps n / 4 exactly
     assert mpmath.almosteq((1 + 2 * R / r) ** d, eps * n / 4)
     v = AM.lower_bound(n=n, d=d, R=R, eps=eps, delta=0.01)
-    assert mpmath.almosteq(eps / (4 * r), 4 * v)
+    assert mpmath.almosteq(eps / (4 * r), v)

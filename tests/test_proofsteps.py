@@ -76,15 +76,84 @@ def test_deep_networks_checks_and_mutations():
     rec = _get("deep_networks")
     assert ps.deep_networks_constants(rec).holds
     D, Q, R, W, p = (rec.symbols[k] for k in ("D", "Q", "R", "W", "p"))
-    # J = R (WQp)^(D+1) in place of R (WQp)^D
+    # J with exponent D in place of D - 1
     wrong_J = rec.expr.subs(D, D + 1)
     assert ps.deep_networks_constants(dataclasses.replace(rec, expr=wrong_J)).status == "fails"
-    # without the hypothesis excluding D = 1, Q > 1 the domination of Lemma 3.1 fails
-    no_hyp = dataclasses.replace(rec, hypothesis_list=tuple(
-        h for h in rec.hypothesis_list if not ({s.name for s in h.lhs.free_symbols | h.rhs.free_symbols}
-                                               <= {"D", "Q", "p", "W", "R"})))
-    r = ps.deep_networks_constants(no_hyp)
-    assert not r.holds and "no hypothesis excludes" in r.detail
+    # the source's J = R (WQp)^D (false for small R with biases, docs/errata.md) fails
+    from bounds.universal import DIAM_DEEP, J_DEEP_SOURCE
+    uni = _get("universal_law")
+    source = uni.expr.subs({uni.symbols["W"]: DIAM_DEEP, uni.symbols["J"]: J_DEEP_SOURCE},
+                           simultaneous=True)
+    r = ps.deep_networks_constants(dataclasses.replace(rec, expr=source))
+    assert not r.holds and r.status == "fails"
+    # a W domain that allows W < 1 makes the domination of the proof's J unproved
+    params = tuple(dataclasses.replace(q, low=0.0, low_open=True) if q.name == "W" else q
+                   for q in rec.parameters)
+    r = ps.deep_networks_constants(dataclasses.replace(rec, parameters=params))
+    assert not r.holds and "NOT proved" in r.detail
+
+
+def test_any_model_checks_and_mutations():
+    rec = _get("any_model")
+    assert ps.any_model_constant(rec).holds and ps.any_model_sample_size(rec).holds
+    # the working sheet's eps/(32R) (4x weaker than the proof) is not what the proof gives
+    r = ps.any_model_constant(dataclasses.replace(rec, expr=rec.expr / 4))
+    assert not r.holds and r.status == "fails"
+    r = ps.any_model_constant(dataclasses.replace(rec, expr=rec.expr * sympy.Rational(65, 64)))
+    assert r.status == "fails"
+    # McDiarmid's 8 -> 4 in t_1
+    h = rec.hypothesis_list[0]
+    n, delta = rec.symbols["n"], rec.symbols["delta"]
+    ell = sympy.log(1 / delta)
+    assert sympy.simplify(h.lhs - sympy.sqrt(8 * ell / n) - sympy.sqrt(ell / (2 * n))) == 0
+    bad = _replace_hypothesis(rec, h.name, lhs=sympy.sqrt(4 * ell / n) + sympy.sqrt(ell / (2 * n)))
+    assert ps.any_model_sample_size(bad).status == "fails"
+
+
+def test_universal_law_sharp_checks():
+    rec = _get("universal_law_sharp")
+    for check in (ps.universal_law_sharp_net_term, ps.universal_law_sharp_sample_size,
+                  ps.universal_law_sharp_margin):
+        r = check(rec)
+        assert r.holds and r.status == "proved", str(r)
+
+
+@pytest.mark.parametrize("factor", [sympy.Rational(64, 63), sympy.Rational(1025, 1024), 8])
+def test_universal_law_sharp_wrong_constant_fails(factor):
+    # 64 -> 63; a tiny error; and 2^9 -> 2^6 without the margin/net that pays for it
+    rec = _get("universal_law_sharp")
+    r = ps.universal_law_sharp_net_term(dataclasses.replace(rec, expr=rec.expr * factor))
+    assert not r.holds and r.status == "fails"
+
+
+def test_universal_law_sharp_net_size_and_margin_mutations_fail():
+    rec = _get("universal_law_sharp")
+    eps, W, J = (rec.symbols[k] for k in ("eps", "W", "J"))
+    # a net count (1 + 16 WJ/eps)^p (radius eps/8 paid as if eps/16)
+    smaller_net = rec.expr.subs(sympy.log(1 + 32 * W * J / eps), sympy.log(1 + 16 * W * J / eps))
+    assert smaller_net != rec.expr
+    assert ps.universal_law_sharp_net_term(dataclasses.replace(rec, expr=smaller_net)).status == "fails"
+    # the margin eps' without the sqrt(1 - eps) factor's cost halved: eps - (eps/16) sqrt(1 - eps) - ...
+    cheaper = rec.expr.subs(sympy.sqrt(1 - eps), sympy.sqrt(1 - eps) / 2)
+    assert cheaper != rec.expr
+    assert ps.universal_law_sharp_net_term(dataclasses.replace(rec, expr=cheaper)).status == "fails"
+
+
+@pytest.mark.parametrize("scale", [sympy.Rational(1, 8), 8])
+def test_universal_law_sharp_wrong_sample_size_fails(scale):
+    rec = _get("universal_law_sharp")
+    h = ps._find_hypothesis(rec, ("n", "eps", "delta", "K"))
+    r = ps.universal_law_sharp_sample_size(_replace_hypothesis(rec, h.name, lhs=h.lhs * scale))
+    assert not r.holds and r.status == "fails"
+
+
+def test_universal_law_sharp_margin_fails_on_a_wrong_margin(monkeypatch):
+    # a margin eps' = eps - rho sqrt(1 - eps) - rho^2 (half the cross term) is not what the
+    # triangle inequality gives: the slack goes negative
+    monkeypatch.setattr(ps, "_sharp_margin", lambda e: (e / 16, e - e / 16 * sympy.sqrt(1 - e)
+                                                        - (e / 16) ** 2))
+    r = ps.universal_law_sharp_margin()
+    assert not r.holds and r.status == "fails"
 
 
 def _bounded_support_record(exponent=8):

@@ -39,7 +39,8 @@ def test_samples_from_sphere_models(sample):
     assert set(np.unique(y)) <= {-1.0, 1.0}
 
 
-@pytest.mark.parametrize("theorem_id", ["universal_law", "deep_networks", "bounded_support", "any_model",
+@pytest.mark.parametrize("theorem_id", ["universal_law", "universal_law_sharp", "deep_networks",
+                                        "bounded_support", "any_model",
                                         "finite_class"])
 def test_theorem_parameters_satisfy_domains_and_hypotheses(theorem_id):
     th = bounds.get(theorem_id)

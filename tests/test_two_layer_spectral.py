@@ -94,7 +94,8 @@ def _interpolating_net(rng, n, d, k, psi):
 
 
 PSI = {"relu": lambda z: np.maximum(z, 0), "abs": np.abs, "linear": lambda z: z,
-       "leaky_relu:0.1": lambda z: np.maximum(z, 0.1 * z), "leaky_relu:2": lambda z: np.maximum(z, 2 * z)}
+       "leaky_relu:0.1": lambda z: np.maximum(z, 0.1 * z), "leaky_relu:2": lambda z: np.maximum(z, 2 * z),
+       "leaky_relu:3": lambda z: np.maximum(z, 3 * z)}
 
 
 @SETTINGS

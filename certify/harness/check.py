@@ -6,7 +6,7 @@
 1. works out the statement's parameters *for this instance*: ``n, d`` from the sample, the class
    quantities from the network (``p = net.n_params``; for the universal law the class
    ``{f_w : ||w||_inf <= W_max}`` of the network's architecture, of diameter
-   ``2 W_max sqrt(p)`` and parameter-Lipschitz constant ``J = R (W_max p)^D`` from
+   ``2 W_max sqrt(p)`` and parameter-Lipschitz constant ``J = sqrt(D (1 + R^2)) (W_max sqrt(2p))^(D-1)`` from
    :func:`bounds.universal.deep_network_parameters`), the distribution's ``c, K, sigma^2, R``
    from a :class:`bounds.data.DataModel`, and the user's ``eps, delta``;
 2. checks the hypotheses: the theorem's own (``theorem.hypotheses``) and the instance's (the fit
@@ -375,7 +375,7 @@ def _fit_level(ctx: _Context) -> None:
 
 
 def _network_class(ctx: _Context, *, diameter_name=None, j_name=None, weight_name=None,
-                   depth_name=None, radius_name=None, bbar_name=None) -> None:
+                   depth_name=None, radius_name=None) -> None:
     """Class ``{f_w : ||w||_inf <= W_max}`` of the network's architecture [BS21, Section 3]."""
     from bounds.universal import deep_network_parameters
     net, th = ctx.net, ctx.theorem
@@ -393,17 +393,22 @@ def _network_class(ctx: _Context, *, diameter_name=None, j_name=None, weight_nam
     ctx.hypotheses.append(_hyp("activations_1_lipschitz", _activation_lipschitz_ok(net),
                                max((a.lipschitz or math.inf) for a in net.activations) if net.activations else 0,
                                1, "every activation is 1-Lipschitz (Lemma 3.1)"))
+    sigma0 = max((abs(float(a(np.zeros(1))[0])) for a in net.activations), default=0.0)
+    ctx.hypotheses.append(_hyp("activations_zero_at_zero", sigma0 == 0, sigma0, 0,
+                               "every activation has sigma(0) = 0 (the deep-network J needs it)"))
     R = ctx.user.get("R")
     if R is None and ctx.model is not None:
         R = ctx.model.radius
     if R is None:
         raise ParameterError("R", None, "(0, inf), or a model=DataModel",
-                             "the support radius enters J = R (W p)^D")
+                             "the support radius enters J = sqrt(D (1 + R^2)) (W sqrt(2p))^(D-1)")
     bounded = math.isfinite(float(R))
     ctx.hypotheses.append(_hyp("bounded_support", bounded, R, math.inf,
                                "support radius R finite (else no finite J: ||f_w1 - f_w2||_inf = inf)",
                                "<"))
     if not bounded:
+        return
+    if sigma0 != 0:
         return
     q = deep_network_parameters(list(net.widths), W=wmax, R=R)
     if q.p != net.n_params:  # both count every weight and bias; a mismatch is a bug
@@ -419,17 +424,6 @@ def _network_class(ctx: _Context, *, diameter_name=None, j_name=None, weight_nam
         ctx.set(weight_name, wmax, "instance")
     if radius_name:
         ctx.set(radius_name, R, "model" if "R" not in ctx.user else "user")
-    if bbar_name:
-        from certify.methods.naive import layer_norm_uppers, mul_up
-        norms = layer_norm_uppers(net, 2)
-        best = 0.0
-        for i in range(len(norms)):
-            prod = 1.0
-            for j, v in enumerate(norms):
-                if j != i:
-                    prod = mul_up(prod, v)
-            best = max(best, prod)
-        ctx.set(bbar_name, max(best, float(np.nextafter(0, 1))), "instance")
 
 
 def _plan_universal(ctx):
@@ -442,12 +436,6 @@ def _plan_deep(ctx):
     _base_parameters(ctx)
     _fit_level(ctx)
     _network_class(ctx, weight_name="W", depth_name="D", radius_name="R")
-
-
-def _plan_deep_bbar(ctx):
-    _base_parameters(ctx)
-    _fit_level(ctx)
-    _network_class(ctx, weight_name="W", radius_name="R", bbar_name="Bbar")
 
 
 def _plan_finite(ctx):
@@ -614,8 +602,8 @@ def _plan_undercomplete(ctx):
 #: need computing.
 ADAPTERS: dict[str, Callable[[_Context], None]] = {
     "universal_law": _plan_universal,
+    "universal_law_sharp": _plan_universal,
     "deep_networks": _plan_deep,
-    "deep_networks_bbar": _plan_deep_bbar,
     "finite_class": _plan_finite,
     "bounded_support": _plan_universal,
     "minimal_interpolation": _plan_minimal,

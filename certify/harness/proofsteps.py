@@ -40,8 +40,9 @@ from bounds.errors import UnknownTheoremError
 
 __all__ = ["ProofStepResult", "CHECKS", "run_all", "universal_law_net_term",
            "universal_law_sample_size", "finite_class_solved_form", "finite_class_validity",
-           "bounded_support_from_universal", "deep_networks_constants",
-           "deep_networks_bbar_constants"]
+           "bounded_support_from_universal", "deep_networks_constants", "any_model_constant",
+           "any_model_sample_size", "universal_law_sharp_net_term",
+           "universal_law_sharp_sample_size", "universal_law_sharp_margin"]
 
 #: Digits of the numerical re-check, and the relative agreement required of an identity.
 NUMERIC_DPS = 50
@@ -433,108 +434,183 @@ def _domain_at_least_one(record, name) -> bool:
     return bool(par.low > 1 or (par.low == 1 and not par.low_open) or (par.integer and par.low >= 1))
 
 
-#: Small values of the depth/sharing/size parameters at which the Lemma 3.1 domination is
-#: re-checked numerically (the sign of the log ratio changes between D = 1 and D = 2).
-_LEMMA_GRID = [dict(D=D, Q=Q, p=p, W=W, R=2) for D in (1, 2, 3, 6) for Q in (1, 2, 7)
-               for p in (1, 3, 1000) for W in (1, 5)]
-
-
-def _lemma_domination(rec) -> tuple[bool, str, dict]:
-    """Part 3 of :func:`deep_networks_constants`: ``J_stated >= J_lemma`` where the record says so.
-
-    ``J_lemma = Bbar Q R sqrt(p)`` with theorems.md's ``Bbar = (W sqrt(p Q))^D`` (valid for
-    ``W >= 1``).  The log ratio ``(D/2 - 1) log Q + (D/2 - 1/2) log p`` is negative for
-    ``D = 1, Q > 1``, so the record must either restrict its domain or carry a hypothesis
-    equivalent to ``log ratio >= 0``; both are accepted, nothing weaker is.
-    """
+def _deep_J_claimed(rec):
+    """The repaired parameter-Lipschitz constant of ``docs/proofs/deep_networks.md``, as shipped."""
     p, Wd, Q, R, D = _symbols(rec, "p", "W", "Q", "R", "D")
-    J_stated = R * (Wd * Q * p) ** D
-    J_lemma = (Wd * sympy.sqrt(p * Q)) ** D * Q * R * sympy.sqrt(p)
-    log_ratio = sympy.expand(sympy.expand_log(sympy.log(J_stated) - sympy.log(J_lemma), force=True))
-    exprs = {"J_stated": J_stated, "J_lemma": J_lemma, "log_ratio": log_ratio}
-    need = [nm for nm in ("W", "p", "Q", "D") if not _domain_at_least_one(rec, nm)]
-    if need:
-        return False, f"domain does not force {', '.join(need)} >= 1 (Lemma 3.1 needs W >= 1)", exprs
-    if _nonnegative_on_domain(log_ratio, rec, ("W", "p", "Q", "D")):
-        return True, f"log ratio {log_ratio} >= 0 on the whole domain", exprs
-    allowed = {"D", "Q", "p", "W", "R"}
-    hyps = [h for h in rec.hypothesis_list
-            if {s.name for s in h.lhs.free_symbols | h.rhs.free_symbols} <= allowed]
-    for h in hyps:
-        # hypothesis lhs <= rhs must be equivalent to -log_ratio <= 0
-        diff = sympy.expand(sympy.expand_log(h.lhs - h.rhs, force=True))
-        factor = sympy.simplify(sympy.cancel(sympy.together(-log_ratio / diff)))
-        if factor.is_positive is not True:
-            continue
-        bad = 0
-        for pt in _LEMMA_GRID:
-            vals = {nm: mpmath.mpf(v) for nm, v in pt.items()}
-            lr = _evaluate(log_ratio, vals)
-            hl, hr = _evaluate(h.lhs, vals), _evaluate(h.rhs, vals)
-            if bool(hl < hr if h.strict else hl <= hr) != bool(lr >= 0):
-                bad += 1
-        if bad == 0:
-            exprs["hypothesis"] = h.as_relational()
-            return True, (f"log ratio {log_ratio} >= 0 exactly when hypothesis '{h.name}' holds "
-                          f"(factor {factor}; {len(_LEMMA_GRID)} grid points agree)"), exprs
-    return False, (f"log ratio {log_ratio} can be negative on the record's domain (D = 1, Q > 1) "
-                   "and no hypothesis excludes it"), exprs
+    return sympy.sqrt(Q * D * (1 + R**2)) * (Wd * sympy.sqrt(2 * Q * p)) ** (D - 1)
 
 
 @_guarded
 def deep_networks_constants(record=None, universal=None) -> ProofStepResult:
-    """[BS21, Sec. 3] ``J`` and the diameter of the deep-network entry match Lemma 3.1.
+    """[BS21, Sec. 3, repaired] ``J`` and the diameter of the deep-network entry.
 
     Three parts, all required:
 
-    1. the record's bound is Theorem 3's with diameter ``2 W sqrt(p)`` and ``J = R (W Q p)^D``;
+    1. the record's bound is Theorem 3's with diameter ``2 W sqrt(p)`` and the shipped
+       ``J = sqrt(Q D (1 + R^2)) (W sqrt(2 Q p))^(D - 1)``;
     2. ``2 W sqrt(p)`` is the diameter of ``[-W, W]^p``;
-    3. ``R (W Q p)^D >= Bbar Q R sqrt(p)`` (Lemma 3.1's constant, ``Bbar = (W sqrt(p Q))^D`` for
-       ``W >= 1``) wherever the record claims its bound (a larger ``J`` only weakens Theorem 3's
-       bound, so ``>=`` suffices); see :func:`_lemma_domination`.
+    3. the shipped ``J`` is at least the proof's ``sqrt(Q D (1 + R^2)) (1 + Q p W^2)^((D - 1)/2)``
+       (``docs/proofs/deep_networks.md``, telescoping over layers) on the record's domain
+       (``W, p, Q, D >= 1``): ``2 Q p W^2 - (1 + Q p W^2)`` is a polynomial with non-negative
+       coefficients in ``W - 1, p - 1, Q - 1``, and ``D - 1 >= 0``.
+
+    The source's ``J = R (W Q p)^D`` fails part 1 (and is false for small ``R``, docs/errata.md).
     """
     rec = _record(record, "deep_networks")
     uni = _record(universal, "universal_law")
     n, d, p, Wd, Q, R, D = _symbols(rec, "n", "d", "p", "W", "Q", "R", "D")
     Wu, Ju, pu = _symbols(uni, "W", "J", "p")
     diameter = 2 * Wd * sympy.sqrt(p)
-    J_stated = R * (Wd * Q * p) ** D
-    target = _bound(uni).subs({Wu: diameter, Ju: J_stated, pu: p}, simultaneous=True)
+    J_claimed = _deep_J_claimed(rec)
+    J_proof = sympy.sqrt(Q * D * (1 + R**2)) * (1 + Q * p * Wd**2) ** ((D - 1) / 2)
+    target = _bound(uni).subs({Wu: diameter, Ju: J_claimed, pu: p}, simultaneous=True)
     mine = _bound(rec)
     ident = _prove_identity(
         "deep_networks/constants", rec, mine, target, log_form=mine - target, seed=6,
         records=[rec], what="record bound = universal_law bound with diameter 2W sqrt(p), "
-                            "J = R (WQp)^D", extra={"bound": mine, "universal_substituted": target})
+                            "J = sqrt(QD(1+R^2)) (W sqrt(2Qp))^(D-1)",
+        extra={"bound": mine, "universal_substituted": target})
     # the diameter of the cube [-W, W]^p is its diagonal, sqrt(p (2W)^2)
     diag_ok = _is_zero(sympy.sqrt(p * (2 * Wd) ** 2) - diameter)
-    dominates, why, exprs = _lemma_domination(rec)
+    need = [nm for nm in ("W", "p", "Q", "D") if not _domain_at_least_one(rec, nm)]
+    gap = 2 * Q * p * Wd**2 - (1 + Q * p * Wd**2)
+    dominates = not need and _nonnegative_on_domain(gap, rec, ("W", "p", "Q")) \
+        and _nonnegative_on_domain(D - 1, rec, ("D",))
     parts = [ident.detail, f"diameter of [-W,W]^p is 2W sqrt(p): {'yes' if diag_ok else 'NO'}",
-             "R(WQp)^D >= Lemma 3.1's (W sqrt(pQ))^D Q R sqrt(p): "
-             + ("proved: " if dominates else "NOT proved: ") + why]
+             "shipped J >= the proof's sqrt(QD(1+R^2)) (1 + QpW^2)^((D-1)/2): "
+             + ("proved (2QpW^2 >= 1 + QpW^2 for W, p, Q >= 1)" if dominates else
+                f"NOT proved (domain does not force {', '.join(need) or 'the inequality'})")]
     holds = ident.holds and diag_ok and dominates
     status = "proved" if holds else ("inconclusive" if ident.status == "inconclusive"
                                      and diag_ok and dominates else "fails")
     return dataclasses.replace(ident, holds=holds, status=status, detail="; ".join(parts),
-                               expressions={**ident.expressions, **exprs})
+                               expressions={**ident.expressions, "J_claimed": J_claimed,
+                                            "J_proof": J_proof, "domination_gap": gap})
 
 
 @_guarded
-def deep_networks_bbar_constants(record=None, universal=None) -> ProofStepResult:
-    """[BS21, Sec. 3] The ``B(w) <= Bbar`` subclass: Theorem 3 with ``J = Bbar Q R sqrt(p)``.
+def any_model_constant(record=None) -> ProofStepResult:
+    """[WHZ23, derived] The any-model bound is the proof's ``eps/(4r)`` with ``(1 + 2R/r)^d = eps n/4``.
 
-    Lemma 3.1 gives ``J = Bbar Q R sqrt(p)`` directly; the diameter is again ``2 W sqrt(p)``.
+    ``docs/proofs/any_model.md``: cells of radius ``r = 2R/((eps n/4)^(1/d) - 1)`` number at most
+    ``(1 + 2R/r)^d``, which must be exactly the ``eps n/4`` cells the loss budget allows; the fit
+    gap gives ``L r >= eps/4``. Both identities are proved; the record's bound must be ``eps/(4r)``.
     """
-    rec = _record(record, "deep_networks_bbar")
-    uni = _record(universal, "universal_law")
-    p, Wd, Q, R, Bbar = _symbols(rec, "p", "W", "Q", "R", "Bbar")
-    Wu, Ju, pu = _symbols(uni, "W", "J", "p")
-    J_lemma = Bbar * Q * R * sympy.sqrt(p)
-    target = _bound(uni).subs({Wu: 2 * Wd * sympy.sqrt(p), Ju: J_lemma, pu: p}, simultaneous=True)
+    rec = _record(record, "any_model")
+    n, d, R, eps = _symbols(rec, "n", "d", "R", "eps")
+    N = eps * n / 4
+    r = 2 * R / (N ** (1 / d) - 1)
+    cells_ok = _is_zero((1 + 2 * R / r) ** d - N)
+    L = eps / (4 * r)
     mine = _bound(rec)
-    return _prove_identity(
-        "deep_networks_bbar/constants", rec, mine, target, log_form=mine - target, seed=7,
-        records=[rec], what="record bound = universal_law bound with diameter 2W sqrt(p), "
-                            "J = Bbar Q R sqrt(p)", extra={"bound": mine, "J_lemma": J_lemma})
+    ident = _prove_identity("any_model/constant", rec, mine, L, log_form=mine - L, seed=8,
+                            what="record bound = eps/(4r), r = 2R/((eps n/4)^(1/d) - 1)",
+                            extra={"bound": mine, "proof_bound": L, "radius": r})
+    holds = ident.holds and cells_ok
+    detail = ident.detail + f"; (1 + 2R/r)^d = eps n/4: {'proved' if cells_ok else 'NOT proved'}"
+    return dataclasses.replace(ident, holds=holds,
+                               status=ident.status if cells_ok else "fails", detail=detail)
+
+
+@_guarded
+def any_model_sample_size(record=None) -> ProofStepResult:
+    """[WHZ23, derived] The hypothesis is ``t_1 + t_2 <= eps/4`` with the proof's deviations.
+
+    ``t_1``: McDiarmid with differences ``4/n``, ``exp(-n t^2/8) = delta``; ``t_2``: Hoeffding on
+    ``[0, 1]``, ``exp(-2 n t^2) = delta``. Both are solved here and the record's hypothesis must
+    be ``t_1 + t_2 <= eps/4`` exactly (``lhs - rhs`` identical).
+    """
+    rec = _record(record, "any_model")
+    n, delta, eps = _symbols(rec, "n", "delta", "eps")
+    t = sympy.Symbol("t", positive=True)
+    ell = sympy.Symbol("ell", positive=True)      # log(1/delta) > 0 for delta in (0, 1)
+    (t1,) = sympy.solve(sympy.Eq(n * t**2 / 8, ell), t)
+    (t2,) = sympy.solve(sympy.Eq(2 * n * t**2, ell), t)
+    t1, t2 = (v.subs(ell, sympy.log(1 / delta)) for v in (t1, t2))
+    hyp = _find_hypothesis(rec, ("n", "delta", "eps"))
+    mine = hyp.lhs - hyp.rhs
+    proof = t1 + t2 - eps / 4
+    return _prove_identity("any_model/sample_size", rec, mine, proof, log_form=mine - proof,
+                           seed=9, what="hypothesis lhs - rhs = t_1 + t_2 - eps/4",
+                           extra={"t_1": t1, "t_2": t2})
+
+
+#: The sharp proof's choices (docs/proofs/universal_law_sharp.md): net radius rho = eps/16 in
+#: sup norm; the fit margin left for Theorem 2 is eps - 2 rho sqrt(1 - eps) - rho^2.
+def _sharp_margin(eps):
+    rho = eps / 16
+    return rho, eps - 2 * rho * sympy.sqrt(1 - eps) - rho**2
+
+
+@_guarded
+def universal_law_sharp_net_term(record=None) -> ProofStepResult:
+    """[derived] Theorem 2's net term at ``eps'`` on the ``rho/J``-net is ``delta/2`` at the bound.
+
+    An internal ``rho/J``-net of a set of diameter ``W`` in ``R^p`` has at most
+    ``(1 + 2 W J/rho)^p`` points; Theorem 2 with margin ``eps'`` and the same ``L`` contributes
+    ``2 exp(p log(1 + 2WJ/rho) - eps'^2 n d/(8^4 c L^2))``, which must equal ``delta/2`` at
+    ``L`` = the record's bound.
+    """
+    rec = _record(record, "universal_law_sharp")
+    n, d, p, eps, delta, c, W, J = _symbols(rec, "n", "d", "p", "eps", "delta", "c", "W", "J")
+    rho, eps1 = _sharp_margin(eps)
+    L = _bound(rec)
+    exponent = p * sympy.log(1 + 2 * W * J / rho) - eps1**2 * n * d / (8**4 * c * L**2)
+    return _prove_half_delta_term(
+        "universal_law_sharp/net_term", rec, exponent, delta, L, seed=10,
+        what="2 exp(p log(1 + 2WJ/rho) - eps'^2 n d/(8^4 c L^2)) = delta/2 at L = record bound, "
+             "rho = eps/16, eps' = eps - 2 rho sqrt(1 - eps) - rho^2")
+
+
+@_guarded
+def universal_law_sharp_sample_size(record=None) -> ProofStepResult:
+    """[derived] The hypothesis <=> Theorem 2's mixture term at ``eps'`` is ``<= delta/2``."""
+    rec = _record(record, "universal_law_sharp")
+    n, eps, delta, K = _symbols(rec, "n", "eps", "delta", "K")
+    _, eps1 = _sharp_margin(eps)
+    hyp = _find_hypothesis(rec, ("n", "eps", "delta", "K"))
+    log_term = sympy.log(4 * K) - n * eps1**2 / (8**3 * K)
+    return _prove_equivalence(
+        "universal_law_sharp/sample_size", rec, hyp, log_term, sympy.log(delta / 2), seed=11,
+        solve_for="n", what="4K exp(-n eps'^2/(8^3 K)) <= delta/2")
+
+
+@_guarded
+def universal_law_sharp_margin(record=None) -> ProofStepResult:
+    """[derived] Moving a fit to its net point costs at most ``eps - eps'`` of MSE margin.
+
+    With ``||f - g||_inf <= rho`` and ``MSE(f) <= sigma^2 - eps``,
+    ``MSE(g) <= (sqrt(sigma^2 - eps) + rho)^2``; the gap to ``sigma^2 - eps'`` is exactly
+    ``2 rho (sqrt(1 - eps) - sqrt(sigma^2 - eps))``, non-negative as ``sigma^2 <= 1``. Also
+    ``eps' > 0``: ``eps'/eps = 1 - sqrt(1 - eps)/8 - eps/256 >= 1 - 1/8 - 1/256``. Proved
+    symbolically; re-checked at random ``(eps, sigma^2)`` with ``eps <= sigma^2 <= 1``.
+    """
+    rec = _record(record, "universal_law_sharp")
+    (eps,) = _symbols(rec, "eps")
+    s2 = sympy.Symbol("sigma2", positive=True)
+    rho, eps1 = _sharp_margin(eps)
+    gap = (s2 - eps1) - (sympy.sqrt(s2 - eps) + rho) ** 2
+    claimed = 2 * rho * (sympy.sqrt(1 - eps) - sympy.sqrt(s2 - eps))
+    ok_gap = _is_zero(sympy.expand(gap - claimed))
+    ratio = sympy.expand(eps1 / eps)
+    ok_pos = _is_zero(ratio - (1 - sympy.sqrt(1 - eps) / 8 - eps / 256))
+    rng = random.Random(12)
+    worst = mpmath.inf
+    with mpmath.workdps(NUMERIC_DPS):
+        for _ in range(N_POINTS):
+            e = mpmath.mpf(rng.uniform(0.001, 0.999))
+            v = e + (1 - e) * mpmath.mpf(rng.uniform(0, 1))
+            worst = min(worst, _evaluate(gap, {"eps": e, "sigma2": v}),
+                        _evaluate(eps1, {"eps": e}))
+    holds = ok_gap and ok_pos and worst >= 0
+    detail = (f"MSE(g) <= sigma^2 - eps' with slack 2 rho (sqrt(1-eps) - sqrt(sigma^2-eps)): "
+              f"{'proved' if ok_gap else 'NOT proved'}; eps'/eps = 1 - sqrt(1-eps)/8 - eps/256 > 0: "
+              f"{'proved' if ok_pos else 'NOT proved'}; smallest slack at {N_POINTS} random points "
+              f"{mpmath.nstr(worst, 3)}")
+    return ProofStepResult("universal_law_sharp/margin", rec.id, holds,
+                           "proved" if holds else "fails", detail,
+                           {"gap": gap, "claimed_gap": claimed, "eps_prime": eps1},
+                           {"points": N_POINTS, "min_slack": worst})
 
 
 #: name -> check, in the order of theorems.md
@@ -545,7 +621,11 @@ CHECKS: dict[str, Callable[..., ProofStepResult]] = {
     "finite_class/validity": finite_class_validity,
     "bounded_support/from_universal": bounded_support_from_universal,
     "deep_networks/constants": deep_networks_constants,
-    "deep_networks_bbar/constants": deep_networks_bbar_constants,
+    "any_model/constant": any_model_constant,
+    "any_model/sample_size": any_model_sample_size,
+    "universal_law_sharp/net_term": universal_law_sharp_net_term,
+    "universal_law_sharp/sample_size": universal_law_sharp_sample_size,
+    "universal_law_sharp/margin": universal_law_sharp_margin,
 }
 
 
