@@ -79,7 +79,7 @@ def _load_npz(path) -> dict:
     allowed = "the path of an .npz archive (numpy.savez) holding W1, b1, ..., WL, bL"
     try:
         data = np.load(path, allow_pickle=False)
-    except ValueError as exc:  # numpy's "pickled data" message for any file that is not an array
+    except ValueError:  # numpy says "pickled data" for any file that is not an array
         raise ParameterError("path", str(path), allowed, "the file is not a NumPy .npz archive") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise ParameterError("path", str(path), allowed,
