@@ -19,6 +19,7 @@ here.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass
 
 import flint
@@ -27,7 +28,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["ARB_PREC", "arb_precision", "arb_lower", "arb_upper", "arb_of_mpf", "arb_of_input",
+__all__ = ["solve_float_program", "ARB_PREC", "arb_precision", "arb_lower", "arb_upper", "arb_of_mpf", "arb_of_input",
            "arb_eval", "arb_matrix",
            "KyFanBound", "ky_fan_upper", "check_data", "check_width", "width_data_fn"]
 
@@ -554,3 +555,28 @@ def width_data_fn(bound):
     data_fn.__name__ = data_fn.__qualname__ = f"{bound.__name__}_data_fn"
     data_fn.__doc__ = f"``from_data`` of the record: :func:`{bound.__name__}`, ``k`` required."
     return data_fn
+
+
+def solve_float_program(problem, **solve_options) -> list[str]:
+    """``problem.solve(**solve_options)`` for a cvxpy problem whose answer is certified afterwards.
+
+    cvxpy warns ``Solution may be inaccurate`` (a ``UserWarning``) when the solver stops short of
+    its tolerances.  The callers never trust the float answer (it is re-checked in exact or ball
+    arithmetic), so the warning is not the user's business: it is caught here and returned, for the
+    caller to record next to the solver status, instead of leaking into the user's session.
+
+    Returns
+    -------
+    list of str
+        The messages of the warnings caught (empty when the solve was clean).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        problem.solve(**solve_options)
+    kept = []
+    for w in caught:
+        if issubclass(w.category, UserWarning) and "inaccurate" in str(w.message):
+            kept.append(str(w.message).strip())
+        else:  # anything else is re-issued as it came
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return kept

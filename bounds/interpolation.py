@@ -40,7 +40,8 @@ import flint
 import mpmath
 import numpy as np
 
-from ._verified import arb_lower, arb_of_input, arb_precision, arb_upper, check_data
+from ._verified import (arb_lower, arb_of_input, arb_precision, arb_upper, check_data,
+                        solve_float_program)
 from .errors import ParameterError
 from .params import at_least, positive
 from .theorem import Citation, DataBound, Status, Theorem
@@ -261,10 +262,11 @@ def minimal_lipschitz_approx(X, y, tau, *, norm: str = "l2", max_points: int = 4
     fit = cp.sum_squares(z - ya) <= n * float(tau_v)
     prob = cp.Problem(cp.Minimize(L), [up, down, fit])
     try:
-        prob.solve(solver=cp.CLARABEL)
+        solver_warnings = solve_float_program(prob, solver=cp.CLARABEL)
     except cp.SolverError as exc:  # pragma: no cover - reported, never silently zero
         raise RuntimeError(f"Clarabel failed on the approximate-fit program: {exc}") from exc
-    q = {"solver": "Clarabel", "status": prob.status, "tau": float(tau), "norm": norm,
+    q = {"solver": "Clarabel", "status": prob.status, "solver_warnings": solver_warnings,
+         "tau": float(tau), "norm": norm,
          "solver_value": float(L.value) if L.value is not None else math.nan,
          "z": None if z.value is None else np.asarray(z.value, dtype=float)}
     if up.dual_value is None or down.dual_value is None:

@@ -18,7 +18,20 @@ Examples
 >>> [row["hypotheses"] for row in t.rows]
 ['fails: sample_size', 'holds']
 >>> print(t.to_markdown().splitlines()[2])
-| n | d | p | eps | delta | W | J | Lip lower bound | hypotheses |
+| n | Lip lower bound | hypotheses |
+>>> t.constants["c"], t.constants["K"]    # fixed values and the entry's defaults: in the caption
+(1, 1)
+
+A two-parameter grid reads best as a matrix (rows ``n``, columns ``p``); empty cells are points
+where a hypothesis fails:
+
+>>> m = table("universal_law", grid={"n": [10**4, 10**9], "p": [10**3, 10**6]},
+...           fixed=dict(d=100, eps=0.5, delta=0.01, W=10, J=10)).pivot("n", "p")
+>>> for line in m.to_markdown().splitlines()[2:6]: print(line)
+| n | p = 1000 | p = 1000000 |
+|---:|---:|---:|
+| 10000 |  |  |
+| 1e9 | 3.185 | 0.1007 |
 """
 
 from __future__ import annotations
@@ -40,7 +53,8 @@ import numpy as np
 import bounds
 from bounds.errors import NotEvaluableError, ParameterError
 
-__all__ = ["Column", "Table", "table", "predictions_table", "catalogue_table", "latex_escape"]
+__all__ = ["Column", "Table", "table", "predictions_table", "catalogue_table", "latex_escape",
+           "latex_name", "LATEX_PREAMBLE"]
 
 #: LaTeX spelling of the papers' parameter names.
 _LATEX_NAMES = {
@@ -53,9 +67,44 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "|": r"\textbar{}"}
 
 
+#: What :meth:`Table.to_latex` needs in the document preamble.
+LATEX_PREAMBLE = r"\usepackage{booktabs, siunitx, amsmath}"
+
+
 def latex_escape(text: str) -> str:
     """Escape the LaTeX special characters of plain text."""
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def latex_name(name: str) -> str:
+    r"""A parameter name in LaTeX maths: ``eps`` -> ``$\varepsilon$``, ``n`` -> ``$n$``.
+
+    Names without a mathematical spelling (``hypotheses``) are escaped text.
+    """
+    if name in _LATEX_NAMES:
+        return _LATEX_NAMES[name]
+    if re.fullmatch(r"[A-Za-z]", name):
+        return f"${name}$"
+    if re.fullmatch(r"[A-Za-z]+_?[0-9]+", name):  # k1 -> $k_{1}$
+        head, tail = re.fullmatch(r"([A-Za-z]+)_?([0-9]+)", name).groups()
+        return f"${head}_{{{tail}}}$"
+    return latex_escape(name)
+
+
+def _latex_value(v) -> str:
+    """A constant for a caption or header: ``\num{...}`` for numbers, escaped text otherwise."""
+    if _is_number(v):
+        return rf"\num{{{_sig(v, 6, floor=False)}}}"
+    if isinstance(v, str) and _NUMERIC.fullmatch(v.strip()):
+        return rf"\num{{{v.strip()}}}"
+    return latex_escape(v)
+
+
+def _md_value(v) -> str:
+    return _sig(v, 6, floor=False) if _is_number(v) else str(v)
+
+
+_NUMERIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -89,7 +138,7 @@ class Column:
         if not self.label:
             object.__setattr__(self, "label", self.key)
         if not self.latex:
-            object.__setattr__(self, "latex", _LATEX_NAMES.get(self.label, latex_escape(self.label)))
+            object.__setattr__(self, "latex", latex_name(self.label))
 
 
 def _is_number(v) -> bool:
@@ -160,10 +209,16 @@ class Table:
 
     Methods
     -------
-    to_markdown, to_latex, to_csv
+    to_markdown, to_latex, to_csv, to_json
         Render.
+    pivot(row_key, col_key)
+        The matrix form of a two-parameter grid.
     save(directory, stem)
         Write ``stem.md``, ``stem.tex`` and ``stem.csv``; returns the three paths.
+
+    ``constants`` (parameter -> value, the same in every row) are stated once, in the caption,
+    instead of as constant columns; the LaTeX caption is short (title and constants) and the
+    ``notes`` (provenance, assumptions, how to read empty cells) go below the table.
     """
 
     title: str
@@ -172,13 +227,18 @@ class Table:
     caption: str = ""
     notes: list = field(default_factory=list)
     label: str = ""
+    constants: dict = field(default_factory=dict)
+    #: For a :meth:`pivot`: the one-row-per-point table it came from, which CSV and JSON render.
+    long: "Table | None" = field(default=None, repr=False)
 
     def _cell(self, col: Column, row: Mapping, latex: bool) -> str:
         v = row.get(col.key)
         if v is None or (isinstance(v, float) and math.isnan(v)):
-            return "" if latex else "n/a"
+            return ""  # e.g. a failed hypothesis: the formula is not a bound there
         if isinstance(v, bool):
             return "yes" if v else "no"
+        if latex and isinstance(v, str) and col.kind == "number" and _NUMERIC.fullmatch(v.strip()):
+            return rf"\num{{{v.strip()}}}"  # a value as the user wrote it ("1e6"), kept exact
         if _is_number(v) and col.kind != "text":
             if not mpmath.isfinite(mpmath.mpf(v)):
                 # siunitx cannot typeset inf/nan; say it in words
@@ -196,6 +256,9 @@ class Table:
             out.append("| " + " | ".join(self._cell(c, row, False) for c in self.columns) + " |")
         if self.caption:
             out += ["", self.caption]
+        if self.constants:
+            out += ["", "Fixed: " + ", ".join(f"{k} = {_md_value(v)}" for k, v in self.constants.items())
+                    + "."]
         if self.notes:
             out += ["", *(f"- {n}" for n in self.notes)]
         return "\n".join(out) + "\n"
@@ -203,26 +266,144 @@ class Table:
     def to_latex(self) -> str:
         r"""A ``table`` float with a booktabs ``tabular``; numbers as ``\num{...}`` (siunitx).
 
-        The preamble needs ``\usepackage{booktabs, siunitx, amsmath}``.
+        The first line is a comment naming the preamble it needs (:data:`LATEX_PREAMBLE`).  The
+        caption is short: the title and the constants in maths; the caption text and the notes
+        follow the table in a small paragraph.
         """
         spec = "".join("r" if c.kind != "text" else "l" for c in self.columns)
-        lines = [r"\begin{table}[ht]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+        lines = [f"% needs {LATEX_PREAMBLE}",
+                 r"\begin{table}[ht]", r"\centering", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
                  " & ".join(c.latex for c in self.columns) + r" \\", r"\midrule"]
         for row in self.rows:
             lines.append(" & ".join(self._cell(c, row, True) for c in self.columns) + r" \\")
         lines += [r"\bottomrule", r"\end{tabular}"]
-        cap = latex_escape(self.title) + (". " + latex_escape(self.caption) if self.caption else "")
-        if self.notes:
-            cap += " " + " ".join(latex_escape(n) for n in self.notes)
-        lines.append(rf"\caption{{{cap}}}")
+        cap = latex_escape(self.title)
+        if self.constants:
+            cap += "; " + ", ".join(
+                f"{latex_name(k)[:-1] if latex_name(k).endswith('$') else latex_name(k)}"
+                f"{' = ' if latex_name(k).endswith('$') else ' $= '}{_latex_value(v)}$"
+                for k, v in self.constants.items())
+        lines.append(rf"\caption{{{cap}.}}")
         if self.label:
             # labels are not typeset: escaping them (tab:universal\_law) breaks \ref
             lines.append(rf"\label{{{re.sub(r'[^A-Za-z0-9:_.-]', '-', self.label)}}}")
+        note = [latex_escape(self.caption)] if self.caption else []
+        note += [latex_escape(n) for n in self.notes]
+        if note:
+            lines += [r"\par\smallskip", r"\begin{minipage}{0.95\linewidth}\footnotesize",
+                      " ".join(note), r"\end{minipage}"]
         lines.append(r"\end{table}")
         return "\n".join(lines) + "\n"
 
+    def to_json(self) -> dict:
+        """A JSON-ready dict: ``title``, ``columns`` (keys), ``rows``, ``constants``, ``caption``, ``notes``.
+
+        Numbers are JSON numbers (lower bounds rounded down to a float, upper bounds up, as in the
+        CSV); an empty cell (e.g. a failed hypothesis) is ``null``; values given as text stay text.
+        As for the CSV, a pivoted table gives its one-row-per-point form.
+        """
+        if self.long is not None:
+            return self.long.to_json()
+        keys = [c.key for c in self.columns] + self._extra_keys()
+        kinds = {c.key: c.kind for c in self.columns}
+
+        def val(v, kind):
+            if v is None or isinstance(v, (bool, str)):
+                return v
+            if _is_number(v):
+                text = _csv_value(v, kind)
+                return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+            return str(v)
+
+        return {"title": self.title, "columns": keys,
+                "rows": [{k: val(row.get(k), kinds.get(k, "number")) for k in keys} for row in self.rows],
+                "constants": {k: val(v, "number") for k, v in self.constants.items()},
+                "caption": self.caption, "notes": list(self.notes)}
+
+    def pivot(self, row_key: str, col_key: str, value_key: str = "bound") -> "Table":
+        """The matrix form: one row per value of ``row_key``, one column per value of ``col_key``.
+
+        Cells are ``value_key`` (empty where it is None, e.g. where a hypothesis fails; the notes
+        then say which hypotheses fail where).  Other columns must be constant (they go to the
+        constants, i.e. the caption).  Markdown and LaTeX render the matrix; CSV and JSON (data)
+        still give one row per point, from this table.
+
+        Raises
+        ------
+        ParameterError
+            An unknown key, or a third column that varies (the grid is not two-dimensional).
+        """
+        keys = [c.key for c in self.columns]
+        for name, k in (("row_key", row_key), ("col_key", col_key), ("value_key", value_key)):
+            if k not in keys:
+                raise ParameterError(name, k, "one of the columns " + ", ".join(keys))
+        # columns before the value are parameters (must be constant to pivot); columns after it
+        # annotate each point (vacuity, ratios): they go to the notes, the data stays in the CSV
+        vpos = keys.index(value_key)
+        others = [c for c in self.columns[:vpos] if c.key not in (row_key, col_key)]
+        annotations = [c for c in self.columns[vpos + 1:] if c.key not in (row_key, col_key)
+                       and c.key != "hypotheses"]
+        constants = dict(self.constants)
+        for c in others:
+            vals = {str(r.get(c.key)) for r in self.rows}
+            if len(vals) > 1:
+                raise ParameterError("columns", c.key, "constant to pivot on "
+                                     f"({row_key}, {col_key})", "it varies")
+            constants[c.key] = self.rows[0].get(c.key) if self.rows else None
+
+        def distinct(k):
+            out = []
+            for r in self.rows:
+                if not any(str(r[k]) == str(o) for o in out):
+                    out.append(r[k])
+            return out
+
+        rows_v, cols_v = distinct(row_key), distinct(col_key)
+        vcol = next(c for c in self.columns if c.key == value_key)
+        rcol = next(c for c in self.columns if c.key == row_key)
+        cols = [rcol] + [Column(f"{col_key}={cv}", label=f"{col_key} = {_md_value(cv)}",
+                                latex=(latex_name(col_key)[:-1] + " = " + _latex_value(cv) + "$"
+                                       if latex_name(col_key).endswith("$")
+                                       else latex_name(col_key) + " = " + _latex_value(cv)),
+                                kind=vcol.kind, digits=vcol.digits) for cv in cols_v]
+        by = {(str(r[row_key]), str(r[col_key])): r for r in self.rows}
+        rows, failing = [], {}
+        for rv in rows_v:
+            row = {row_key: rv}
+            for cv in cols_v:
+                r = by.get((str(rv), str(cv)), {})
+                row[f"{col_key}={cv}"] = r.get(value_key)
+                h = r.get("hypotheses")
+                if isinstance(h, str) and h.startswith("fails: "):
+                    failing.setdefault(h[len("fails: "):], []).append(
+                        f"{row_key} = {_md_value(rv)}, {col_key} = {_md_value(cv)}")
+            rows.append(row)
+        notes = list(self.notes)
+        for names, where in failing.items():
+            notes.append(f"Empty ({names} fails): {'; '.join(where)}.")
+        for c in annotations:
+            marked = {}
+            for r in self.rows:
+                v = r.get(c.key)
+                if c.kind == "text" and v not in (None, "", "no"):
+                    marked.setdefault(str(v), []).append(
+                        f"{row_key} = {_md_value(r[row_key])}, {col_key} = {_md_value(r[col_key])}")
+            for v, where in marked.items():
+                notes.append(f"{c.label}: {v} at {'; '.join(where)}.")
+            if c.kind != "text":
+                notes.append(f"{c.label}: per point in the CSV.")
+        title = f"{self.title} ({vcol.label}; rows {row_key}, columns {col_key})"
+        return Table(title=title, columns=cols, rows=rows, caption=self.caption, notes=notes,
+                     label=self.label, constants=constants, long=self.long or self)
+
     def to_csv(self) -> str:
-        """CSV with the column keys as header; full float precision, lower bounds rounded down."""
+        """CSV with the column keys as header; full float precision, lower bounds rounded down.
+
+        Data, not layout: a pivoted table writes its one-row-per-point form (every parameter,
+        ``formula_value``, ``within_hypotheses``).
+        """
+        if self.long is not None:
+            return self.long.to_csv()
         buf = io.StringIO()
         keys = [c.key for c in self.columns] + [k for k in self._extra_keys()]
         kinds = {c.key: c.kind for c in self.columns}
@@ -317,7 +498,7 @@ def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any
         params = {**fixed, **dict(zip(lists, combo))}
         value = rec.lower_bound(check=False, precision=precision, **params)
         failed = [h.name for h in value.failed]
-        row = {k: params[k] for k in (*lists, *fixed)}
+        row = {k: params[k] for k in (*lists, *fixed)}  # fixed ones: CSV only (constants)
         # make_mpf keeps every bit: mpmath.mpf(value) would round to the context's 53 bits, to
         # nearest, possibly above the (rounded-down) bound
         exact = mpmath.mp.make_mpf(value._mpf_)
@@ -329,7 +510,7 @@ def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any
         if reference is not None:
             row["factor"] = _factor(bounds.get(reference), value, params, precision)
         rows.append(row)
-    cols = [Column(k, kind="number") for k in (*lists, *fixed)]
+    cols = [Column(k, kind="number") for k in lists]
     cols.append(Column("bound", "Lip lower bound", r"$\operatorname{Lip}(f) \geq$", kind="lower"))
     if rec.trivial_floor is not None:
         cols += [Column("floor", "trivial floor", kind="number"),
@@ -337,6 +518,11 @@ def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any
     if reference is not None:
         cols.append(Column("factor", f"x {reference}", kind="text"))
     cols.append(Column("hypotheses", "hypotheses", kind="text"))
+    # every parameter that does not vary, including the entry's defaults (c, K, ...): in the caption
+    constants = dict(fixed)
+    for p in rec.parameters:
+        if p.name not in lists and p.name not in constants and p.default is not None:
+            constants[p.name] = p.default
     notes = [f"{rec.citation}; status: {rec.status}."]
     if rec.assumptions:
         notes.append("Assumed, not checkable from the parameters: " + "; ".join(rec.assumptions) + ".")
@@ -348,7 +534,7 @@ def table(theorem_id: str, grid: Mapping[str, Sequence], fixed: Mapping[str, Any
     if reference is not None:
         notes.append(f"factor: this bound divided by {reference}'s at the same parameters.")
     return Table(title=f"{rec.id}: {rec.title}", columns=cols, rows=rows,
-                 caption=rec.conclusion, notes=notes, label=f"tab:{rec.id}")
+                 caption=rec.conclusion, notes=notes, label=f"tab:{rec.id}", constants=constants)
 
 
 def _factor(ref, value, params: Mapping, precision: int) -> str:

@@ -3,19 +3,28 @@
 ``report [--out DIR] [--quick]``
     Run the whole harness (:func:`certify.report.build_report`); exit status 1 if any verdict is
     "violated" or a section failed to run.
-``lipschitz MODEL.npz [--norm 2] [--box LO HI] [--method auto] [--time-limit S] [--activation A]``
+``lipschitz MODEL [--norm 2] [--box LO HI] [--method auto] [--time-limit S] [--activation A] [--json]``
     Certify the Lipschitz constant of a network stored as ``W1, b1, ..., WL, bL`` (see
-    :meth:`certify.Network.from_npz`) and print the certificate and its independent verification.
+    :meth:`certify.Network.from_npz`), or of a shipped network named by
+    ``certify.datasets.names()``, and print the certificate and its independent verification.
     Ctrl-C prints the best rigorous enclosure found so far and exits with status 130.
-``check THEOREM DATA.npz MODEL.npz [--param NAME=VALUE ...]``
+``check THEOREM DATA.npz MODEL [name=value ...] [--json]``
     Run :func:`certify.check` on a sample ``X, y`` (arrays ``X`` and ``y`` in ``DATA.npz``) and a
-    network; prints the verdict (exit status 1 if violated).
+    network; prints the verdict (exit status 1 if violated).  Theorem parameters are
+    ``name=value`` pairs, as in ``python -m bounds``.
+
+``--json`` prints one JSON object (schema in ``docs/cli.md``).  Exit status: 0 success,
+1 a violated verdict (check, report) or a report section that failed, 2 bad input, 130 a
+certification interrupted by Ctrl-C (its best enclosure is printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
+from pathlib import Path
 
 from certify.methods.budget import DEFAULT_TIME_LIMIT
 
@@ -30,6 +39,39 @@ def _number(text: str):
         return int(text)
     except ValueError:
         return float(text)
+
+
+def _json_float(x):
+    """A float for JSON (``inf``/``nan``, which JSON lacks, as strings)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
+
+
+def _load_model(model: str, activation=None):
+    """A network from an ``.npz`` path, or a shipped one by name (``certify.datasets.names()``)."""
+    from certify.model import datasets
+    from certify.model.network import Network
+    if not Path(model).exists() and model in datasets.names():
+        return datasets.load(model) if activation is None else \
+            Network.from_npz(datasets.path(model), activation=activation)
+    return Network.from_npz(model, activation=activation)
+
+
+def _theorem_params(tokens) -> dict:
+    """``name=value`` pairs -> ``{name: number}`` (one convention with ``python -m bounds``)."""
+    from bounds.errors import ParameterError
+    params = {}
+    for kv in tokens or []:
+        if "=" not in kv or kv.startswith("="):
+            raise ParameterError("arguments", kv, "theorem parameters as name=value pairs, e.g. "
+                                 "eps=0.5 delta=0.1 ('python -m bounds show ID' lists them)")
+        k, v = kv.split("=", 1)
+        if k.strip() in params:
+            raise ParameterError(k.strip(), v, "given once", "repeated")
+        params[k.strip()] = _number(v.strip())
+    return params
 
 
 def _cmd_report(args) -> int:
@@ -47,14 +89,26 @@ def _cmd_report(args) -> int:
 
 def _cmd_lipschitz(args) -> int:
     from certify.methods.dispatch import lipschitz
-    from certify.model.network import Network
-    net = Network.from_npz(args.model, activation=args.activation)
+    net = _load_model(args.model, args.activation)
     domain = None if args.box is None else (args.box[0], args.box[1])
     total = None if args.time_limit <= 0 else args.time_limit
     verify_share = 0.0 if args.no_verify or total is None else total / 3
     cert = lipschitz(net, norm=args.norm, domain=domain, method=args.method,
                      time_limit=None if total is None else total - verify_share, tol=args.tol,
                      progress=args.progress)
+    if args.json:
+        left = None if total is None else max(total - cert.elapsed, verify_share)
+        ver = None if args.no_verify else cert.verify(time_limit=left)
+        print(json.dumps({
+            "command": "lipschitz", "model": args.model, "network": repr(net),
+            "norm": str(cert.norm), "domain": None if domain is None else list(domain),
+            "lower": _json_float(cert.lower), "upper": _json_float(cert.upper),
+            "method": cert.method, "rigorous": bool(cert.rigorous), "exact": bool(cert.exact),
+            "status": cert.status, "elapsed": cert.elapsed,
+            "witness": None if cert.witness is None else [float(v) for v in cert.witness.x],
+            "verification": None if ver is None else {"ok": bool(ver.ok), "messages": list(ver.messages)},
+        }, indent=2))
+        return EXIT_INTERRUPTED if cert.status == "interrupted" else 0
     print(f"network: {net!r}")
     print(f"Lipschitz constant enclosure: {cert}")
     print(f"  lower = {cert.lower!r}")
@@ -74,18 +128,25 @@ def _cmd_check(args) -> int:
     import numpy as np
 
     from certify.harness.check import check
-    from certify.model.network import Network
     data = np.load(args.data)
     if "X" not in data or "y" not in data:
         raise SystemExit(f"{args.data}: expected arrays 'X' and 'y'")
-    net = Network.from_npz(args.model)
-    params = {}
-    for kv in args.param or []:
-        if "=" not in kv:
-            raise SystemExit(f"--param expects NAME=VALUE, got {kv!r}")
-        k, v = kv.split("=", 1)
-        params[k.strip()] = _number(v.strip())
+    net = _load_model(args.model)
+    params = _theorem_params(list(args.params or []) + list(args.param or []))
     res = check(args.theorem, data["X"], data["y"], net, **params)
+    if args.json:
+        row = res.as_row()
+        print(json.dumps({
+            "command": "check", "theorem": res.theorem_id, "verdict": res.verdict,
+            "bound": _json_float(row["bound"]), "upper": _json_float(res.upper),
+            "lower": _json_float(res.lower), "ratio": _json_float(res.ratio),
+            "probabilistic": bool(res.probabilistic), "delta": _json_float(res.delta),
+            "n": row["n"], "d": row["d"], "p": row["p"],
+            "failed": [h.name for h in res.failed], "notes": list(res.notes),
+            "parameters": {k: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
+                           for k, v in res.params.items()},
+        }, indent=2))
+        return 1 if res.verdict == "violated" else 0
     print(res)
     for note in res.notes:
         print("  note:", note)
@@ -96,7 +157,11 @@ def main(argv=None) -> int:
     """Entry point of ``python -m certify``."""
     p = argparse.ArgumentParser(prog="python -m certify",
                                 description="Law-of-robustness proof-checking harness and "
-                                            "rigorous Lipschitz certification.")
+                                            "rigorous Lipschitz certification.",
+                                epilog="Exit status: 0 success, 1 a violated verdict or a failed "
+                                       "report section, 2 bad input, 130 interrupted by Ctrl-C "
+                                       "(lipschitz prints its best enclosure). --json: see "
+                                       "docs/cli.md.")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("report", help="run everything, write tables, figures and report.md")
@@ -106,7 +171,8 @@ def main(argv=None) -> int:
     r.set_defaults(fn=_cmd_report)
 
     l = sub.add_parser("lipschitz", help="certify the Lipschitz constant of a network (.npz)")
-    l.add_argument("model", help=".npz with W1, b1, ..., WL, bL (and optionally activations)")
+    l.add_argument("model", help=".npz with W1, b1, ..., WL, bL (and optionally activations), or "
+                                 "the name of a shipped network (certify.datasets.names())")
     l.add_argument("--norm", default="2", help="1, 2 or inf (default 2)")
     l.add_argument("--box", nargs=2, type=float, metavar=("LO", "HI"),
                    help="input box [LO, HI]^d (default: all of R^d)")
@@ -121,17 +187,28 @@ def main(argv=None) -> int:
     l.add_argument("--tol", type=float, default=1e-9, help="relative gap to stop at")
     l.add_argument("--activation", default=None, help="activation if the .npz does not say (relu)")
     l.add_argument("--no-verify", action="store_true", help="skip the independent re-check")
+    l.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md)")
     l.set_defaults(fn=_cmd_lipschitz)
 
-    c = sub.add_parser("check", help="check a catalogue theorem on a sample and a network")
+    c = sub.add_parser("check", help="check a catalogue theorem on a sample and a network",
+                       epilog="Theorem parameters: name=value pairs, e.g. eps=0.5 delta=0.1; "
+                              "'python -m bounds show THEOREM' lists them. Exit status: 0 "
+                              "consistent or not applicable, 1 violated, 2 bad input.")
     c.add_argument("theorem", help="catalogue id, e.g. two_layer_projection")
     c.add_argument("data", help=".npz with arrays X (n, d) and y (n,)")
-    c.add_argument("model", help=".npz network")
-    c.add_argument("--param", action="append", metavar="NAME=VALUE",
-                   help="theorem parameter, e.g. --param eps=0.5 --param delta=0.1")
+    c.add_argument("model", help=".npz network or a shipped network's name")
+    c.add_argument("params", nargs="*", metavar="name=value",
+                   help="theorem parameters, e.g. eps=0.5 delta=0.1")
+    c.add_argument("--param", action="append", metavar="NAME=VALUE", help=argparse.SUPPRESS)
+    c.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md)")
     c.set_defaults(fn=_cmd_check)
 
-    args = p.parse_args(argv)
+    args, extra = p.parse_known_args(argv)
+    # name=value pairs may also follow options (check THEOREM DATA MODEL --json eps=0.5)
+    if extra and args.command == "check" and all("=" in t and not t.startswith("-") for t in extra):
+        args.params = list(args.params or []) + extra
+    elif extra:
+        p.error("unrecognized arguments: " + " ".join(extra))
     try:
         return args.fn(args)
     except (ValueError, OSError) as exc:  # bad input or unreadable file: one clear line

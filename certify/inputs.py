@@ -13,6 +13,8 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
+from certify.errors import shown
+
 __all__ = ["normalize_norm", "normalize_domain", "norm_label"]
 
 _NORM_ALIASES = {
@@ -125,11 +127,11 @@ def normalize_domain(domain, dim: int):
     if np.any(lo > hi):
         bad = int(np.flatnonzero(lo > hi)[0])
         raise ParameterError("domain", domain, allowed,
-                             f"empty box: lo[{bad}]={lo[bad]!r} > hi[{bad}]={hi[bad]!r}")
+                             f"empty box: lo[{bad}]={shown(lo[bad])} > hi[{bad}]={shown(hi[bad])}")
     if np.any(lo == hi):
         bad = int(np.flatnonzero(lo == hi)[0])
         raise ParameterError("domain", domain, allowed,
-                             f"flat box: lo[{bad}] == hi[{bad}] == {lo[bad]!r}; the Lipschitz constant "
+                             f"flat box: lo[{bad}] == hi[{bad}] == {shown(lo[bad])}; the Lipschitz constant "
                              "on a lower-dimensional set is not what the methods certify")
     lo.setflags(write=False)
     hi.setflags(write=False)

@@ -124,7 +124,8 @@ def test_not_applicable_for_unbounded_support_and_infinite_class():
     res = check("universal_law", X, y, fit, model=g, eps=0.5, delta=0.1)
     assert res.verdict == "not_applicable" and "bounded_support" in [h.name for h in res.failed]
     res = check("finite_class", X, y, fit, model=g, eps=0.5, delta=0.1)
-    assert res.verdict == "not_applicable" and "finite_class" in [h.name for h in res.failed]
+    assert res.verdict == "not_applicable" and "class_is_finite" in [h.name for h in res.failed]
+    assert str(res).startswith("finite_class: not_applicable: hypotheses fail: class_is_finite (F finite")
 
 
 def test_bad_requests_raise():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import flint
 import numpy as np
@@ -21,11 +20,9 @@ from scipy.optimize import linprog
 from bounds.errors import ParameterError
 from certify.methods.exact import exact_lipschitz
 from certify.model.network import Network
+from tests.lipbab import lipbab_net
 from tests.scale import examples
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lipbab"
-if not DATA.exists():
-    DATA = Path("/work/shared/data/lipbab")
 
 # LipBaB's published values on [0, 0.1]^10 (anchors.md): l2, l1, linf
 PUBLISHED = {
@@ -106,8 +103,7 @@ def random_net(seed, d, widths, m, act, scale=1.0):
 # published networks
 # ----------------------------------------------------------------------------------------------
 
-def _lipbab(name):
-    return Network.from_npz(DATA / f"{name}.npz")
+_lipbab = lipbab_net
 
 
 @pytest.mark.parametrize("name", ["sdnet_10_15_10_3", "sdnet_10_20_15_10_3"])

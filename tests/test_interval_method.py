@@ -19,7 +19,7 @@ from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
 NORMS = st.sampled_from([1, 2, math.inf])
-LIPBAB = "/work/shared/data/lipbab/"
+from tests.lipbab import lipbab_net
 
 
 @settings(derandomize=True, max_examples=examples(20), deadline=None)
@@ -85,7 +85,7 @@ def test_verify_replays_split_tree_and_detects_tampering():
 
 
 def test_lipbab_smallest_contains_published_l2_value():
-    net = Network.from_npz(LIPBAB + "sdnet_10_15_10_3.npz")
+    net = lipbab_net("sdnet_10_15_10_3")
     cert = lipschitz(net, norm=2, domain=(0.0, 0.1), method="interval", time_limit=10)
     assert cert.lower <= 9.530716922306004 <= cert.upper
 
@@ -95,7 +95,7 @@ def test_lipbab_smallest_contains_published_l2_value():
                                           ("sdnet_10_15_10_3", 1, 10.41286850374477),
                                           ("sdnet_10_15_10_3", math.inf, 16.274810805318676)])
 def test_lipbab_networks_contain_published_values_short_run(name, p, value):
-    net = Network.from_npz(LIPBAB + name + ".npz")
+    net = lipbab_net(name)
     cert = lipschitz(net, norm=p, domain=(0.0, 0.1), method="interval", time_limit=1)
     assert cert.lower <= value <= cert.upper
 
@@ -178,7 +178,7 @@ def test_interval_sound_on_deep_relu_boxes_against_exact(seed, p):
 def test_symbolic_box_bound_is_tighter_on_deep_lipbab_nets():
     lo, hi = np.zeros(10), np.full(10, 0.1)
     for name, factor in [("sdnet_10_20_15_10_3", 0.5), ("sdnet_10_30_30_30_3", 0.5)]:
-        net = Network.from_npz(LIPBAB + name + ".npz")
+        net = lipbab_net(name)
         assert box_bound(net, lo, hi, 2, symbolic=True) <= factor * box_bound(net, lo, hi, 2, symbolic=False)
 
 

@@ -8,9 +8,7 @@ mathematical definitions rather than taken from certify.model.activations.
 
 from __future__ import annotations
 
-import glob
 import math
-import os
 
 import flint
 import numpy as np
@@ -23,9 +21,7 @@ from certify.errors import DomainError, ShapeError, UnsupportedError
 from certify.arith.interval import Interval
 from certify.model.network import Network, two_layer
 
-LIPBAB_DIR = "/work/shared/data/lipbab"
-LIPBAB_FILES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
-                                             "lipbab", "*.npz"))) or sorted(glob.glob(LIPBAB_DIR + "/*.npz"))
+from tests.lipbab import LIPBAB_FILES, needs_lipbab
 
 SETTINGS = dict(derandomize=True, deadline=None)
 
@@ -549,11 +545,11 @@ def test_npz_activation_override_and_errors(tmp_path):
         Network.from_npz(tmp_path / "chain.npz")
 
 
-@pytest.mark.skipif(not LIPBAB_FILES, reason="shared LipBaB networks not available")
-@pytest.mark.parametrize("path", LIPBAB_FILES, ids=os.path.basename)
+@needs_lipbab
+@pytest.mark.parametrize("path", LIPBAB_FILES, ids=lambda p: p.name)
 def test_lipbab_networks(path):
     net = Network.from_npz(path)
-    hidden = tuple(int(t) for t in os.path.basename(path)[len("sdnet_"):-len(".npz")].split("_"))
+    hidden = tuple(int(t) for t in path.name[len("sdnet_"):-len(".npz")].split("_"))
     assert net.widths == hidden and net.input_dim == 10 and net.output_dim == 3
     assert all(a.name == "relu" for a in net.activations)
     raw = np.load(path)
@@ -574,11 +570,11 @@ LIPBAB_PUBLISHED = {
 }
 
 
-@pytest.mark.skipif(not LIPBAB_FILES, reason="shared LipBaB networks not available")
-@pytest.mark.parametrize("path", LIPBAB_FILES, ids=os.path.basename)
+@needs_lipbab
+@pytest.mark.parametrize("path", LIPBAB_FILES, ids=lambda p: p.name)
 def test_lipbab_jacobians_against_published_constants(path):
     """Sampled Jacobian norms stay below the published maxima; the interval enclosure stays above."""
-    l1, linf = LIPBAB_PUBLISHED[os.path.basename(path)]
+    l1, linf = LIPBAB_PUBLISHED[path.name]
     net = Network.from_npz(path)
     X = np.random.default_rng(1).random((3000, 10)) * 0.1
     Js = np.abs(net.jacobian(X))

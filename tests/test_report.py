@@ -109,3 +109,39 @@ def test_spline_interpolant_is_exact_and_its_constant_is_the_max_slope():
     assert cert.lower <= slopes.max() * (1 + 1e-9) and cert.upper >= slopes.max() * (1 - 1e-9)
     with pytest.raises(ValueError):
         rp.spline_interpolant(np.array([0.0, 0.0, 1.0]), np.array([1.0, -1.0, 1.0]))
+
+
+def test_quick_report_texts_a_reader_needs(quick_report):
+    """The link to docs/report.md resolves from --out; bound tables state c and K; descriptive
+    items say what 'consistent' means; LaTeX captions are short."""
+    import re
+    out = Path(quick_report.out)
+    text = (out / "report.md").read_text()
+    link = re.search(r"\[docs/report\.md\]\(([^)]+)\)", text)
+    assert link and (out / link.group(1)).resolve() == (Path(rp.__file__).parents[1] / "docs" / "report.md")
+    assert "for a descriptive item" in text
+    for item in (it for _, it in quick_report.items if "log-log slope" in it.name):
+        assert "tests nothing" in item.detail
+    tex = (out / "tables" / "bounds_universal_law.tex").read_text()
+    assert r"$c = \num{1}$" in tex and r"$K = \num{1}$" in tex
+    for f in (out / "tables").glob("*.tex"):
+        for cap in re.findall(r"\\caption\{(.*)\}", f.read_text()):
+            assert len(cap) < 400, (f.name, len(cap))
+
+
+def test_failure_rate_says_why_trials_are_not_counted():
+    from bounds.data import DataModel, Measure
+    from bounds.theorem import HypothesisResult
+    from certify.harness.statistics import TrialOutcome, failure_rate
+
+    class _Detail:
+        failed = [HypothesisResult("sample_size", False, 1, 0, "<=", "n large enough")]
+
+    def trial(X, y, seed):
+        return TrialOutcome(False, applicable=seed % 2 == 0, detail=_Detail())
+
+    r = failure_rate(trial, DataModel(Measure.sphere(3)), n_trials=20, seed=0, n=5, delta=0.1)
+    text = str(r)
+    missing = r.n_trials - r.n_applicable
+    assert missing > 0 and f"{missing} of 20 trials not counted" in text
+    assert f"sample_size failed in {missing}" in text

@@ -14,14 +14,14 @@ from lipschitz_reference import random_two_layer, sampled_max, two_layer_global_
 from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
-LIPBAB = "/work/shared/data/lipbab/"
+from tests.lipbab import lipbab_net
 ANCHORS = [("sdnet_10_15_10_3", 41.427015), ("sdnet_10_20_15_10_3", 107.279435),
            pytest.param("sdnet_10_30_30_30_3", 90.260937, marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize("name,anchor", ANCHORS)
 def test_reproduces_lipsdp_anchors(name, anchor):
-    net = Network.from_npz(LIPBAB + name + ".npz")
+    net = lipbab_net(name)
     cert = lipschitz(net, norm=2, method="sdp", lower_options={"n_starts": 32, "n_ascents": 1})
     assert abs(cert.upper - anchor) <= 1e-4 * anchor
     assert cert.details["solve_time"] > 0 and cert.details["check_time"] > 0
@@ -64,7 +64,7 @@ def test_hand_built_network():
 
 
 def test_check_rejects_values_below_the_truth():
-    net = Network.from_npz(LIPBAB + "sdnet_10_15_10_3.npz")
+    net = lipbab_net("sdnet_10_15_10_3")
     cert = lipschitz(net, norm=2, method="sdp", lower_options={"n_starts": 16, "n_ascents": 1})
     ts = cert.details["multipliers"]
     assert check_lmi(net, cert.upper, ts)[0]

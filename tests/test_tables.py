@@ -69,12 +69,43 @@ def test_latex_structure_and_escaping():
     inf_row = Table("t", [Column("x")], [{"x": float("inf")}]).to_latex()
     assert r"\num{inf}" not in inf_row and "inf" in inf_row
     assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
-    assert r"\num{1e9}" in tex and r"$\varepsilon$" in tex
+    assert r"\num{1e9}" in tex and r"$\varepsilon = \num{0.5}$" in tex.split(r"\caption")[1]
+    assert tex.startswith("% needs \\usepackage{booktabs, siunitx, amsmath}")
     assert "universal\\_law" in tex
     body = tex.split(r"\midrule")[1].split(r"\bottomrule")[0]
     for line in body.strip().splitlines():
         assert line.count("&") == len(_t().columns) - 1
     assert tables.latex_escape("a_b & 50% <x>") == r"a\_b \& 50\% \textless{}x\textgreater{}"
+
+
+def test_constants_and_defaults_go_to_the_caption():
+    t = _t()
+    assert [c.key for c in t.columns] == ["n", "p", "bound", "hypotheses"]
+    assert t.constants == {**FIXED, "c": 1, "K": 1}
+    caption = t.to_latex().split(r"\caption{")[1].split("\n")[0]
+    assert r"$c = \num{1}$" in caption and r"$K = \num{1}$" in caption
+    assert len(caption) < 300 and "Bubeck" not in caption      # provenance goes to the note
+    assert "Fixed: d = 100, eps = 0.5" in t.to_markdown()
+
+
+def test_pivot_into_a_matrix_with_empty_cells_where_hypotheses_fail():
+    t = _t()
+    m = t.pivot("n", "p")
+    assert [c.key for c in m.columns] == ["n", "p=1000", "p=1000000"]
+    assert len(m.rows) == 3 and m.rows[0]["p=1000"] is None      # n = 1000: sample_size fails
+    for row in t.rows:
+        assert m.rows[[10**3, 10**6, 10**9].index(row["n"])][f"p={row['p']}"] is row["bound"]
+    tex = m.to_latex()
+    assert r"$p = \num{1000}$" in tex and r"\num{1000} &  &  \\" in tex
+    assert any("sample_size fails" in n and "n = 1000, p = 1000" in n for n in m.notes)
+    assert m.to_csv() == t.to_csv() and m.to_json() == t.to_json()    # data: one row per point
+    assert t.to_json()["rows"][0]["bound"] is None and t.to_json()["constants"]["K"] == 1
+    with pytest.raises(ParameterError):
+        t.pivot("n", "q")
+    three = table("universal_law", grid={"n": [10**6], "p": [10**3], "d": [10, 100]},
+                  fixed={k: v for k, v in FIXED.items() if k != "d"})
+    with pytest.raises(ParameterError, match="varies"):
+        three.pivot("n", "p")
 
 
 def test_save_writes_three_files(tmp_path):
@@ -117,10 +148,19 @@ def test_latex_compiles(tmp_path):
         pytest.skip("pdflatex not installed")
     doc = ("\\documentclass{article}\\usepackage{booktabs}\\usepackage{siunitx}"
            "\\usepackage{amsmath}"
-           "\\begin{document}" + _t().to_latex() + tables.predictions_table().to_latex()
+           "\\begin{document}" + _t().to_latex() + _t().pivot("n", "p").to_latex()
+           + tables.predictions_table().to_latex()
            + tables.catalogue_table().to_latex() + "See Table~\\ref{tab:universal_law}."
            + "\\end{document}\n")
     (tmp_path / "t.tex").write_text(doc)
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
                        cwd=tmp_path, capture_output=True, timeout=60)
     assert r.returncode == 0, r.stdout.decode(errors="replace")[-2000:]
+
+
+def test_pivot_keeps_per_point_annotations_in_the_notes():
+    t = table("any_model", grid={"d": [2, 3, 5], "n": [3000, 10**6]}, fixed={"R": 1, "eps": 0.9, "delta": 0.1})
+    m = t.pivot("d", "n")
+    vac = [f"d = {r['d']}, n = {r['n']}" for r in t.rows if r.get("vacuous") == "yes"]
+    assert vac and any(note.startswith("vacuous: yes at ") and all(v in note for v in vac) for note in m.notes)
+    assert [c.key for c in m.columns] == ["d", "n=3000", "n=1000000"]

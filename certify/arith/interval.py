@@ -38,7 +38,7 @@ import numpy as np
 
 from bounds.errors import ParameterError
 
-from certify.errors import DomainError, ShapeError
+from certify.errors import DomainError, ShapeError, shown
 
 __all__ = [
     "Interval", "UpperBound", "Enclosure", "LIBM_ULPS",
@@ -225,7 +225,7 @@ def _object_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         try:
             q = Fraction(v) if not isinstance(v, str) else Fraction(v.strip())
         except (ValueError, TypeError) as exc:
-            raise DomainError(f"cannot convert {v!r} to an enclosing interval: {exc}") from None
+            raise DomainError(f"cannot convert {shown(v)} to an enclosing interval: {exc}") from None
         lo[idx], hi[idx] = _fraction_bounds(q)
     return lo, hi
 

@@ -143,7 +143,8 @@ class CheckResult:
     def __str__(self):
         head = f"{self.theorem_id}: {self.verdict}"
         if self.verdict == "not_applicable":
-            return head + " (" + "; ".join(h.name for h in self.failed) + ")"
+            return head + ": hypotheses fail: " + "; ".join(
+                f"{h.name} ({h.description})" for h in self.failed)
         s = f"{head}: certified {self.quantity} <= {self.upper:.6g}, bound {float(self.bound):.6g}, ratio {self.ratio:.4g}"
         if self.verdict == "violated" and self.probabilistic:
             s += f" (probabilistic statement: may fail with probability <= delta = {self.delta:g})"
@@ -442,7 +443,7 @@ def _plan_finite(ctx):
     _base_parameters(ctx)
     _fit_level(ctx)
     if "logF" not in ctx.user:
-        ctx.hypotheses.append(_hyp("finite_class", False, math.inf, math.inf,
+        ctx.hypotheses.append(_hyp("class_is_finite", False, math.inf, math.inf,
                                    "F finite: pass logF = log|F| for a finite class (e.g. quantized "
                                    "weights); a network class with real weights is infinite", "<"))
 

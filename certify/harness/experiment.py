@@ -212,8 +212,9 @@ class ExperimentResult:
                  f"{len(self.usable)} certified fits, {len(self.failures)} fits without margin 1 "
                  f"(excluded); {self.elapsed:.1f} s"]
         if self.slope is not None:
-            lines.append(f"certified Lip vs n/k: {self.slope} "
-                         f"(conjecture's exponent 0.5 {'inside' if self.slope.contains(0.5) else 'outside'} the CI)")
+            lines.append(f"certified Lip vs n/k: {self.slope} (descriptive, not a test of the "
+                         "conjecture, which is about the best fit: this slope describes margin_fit's "
+                         f"networks; 0.5 is {'inside' if self.slope.contains(0.5) else 'outside'} its CI)")
         if self.slope_projection is not None:
             lines.append(f"projection floor vs n/k: {self.slope_projection}")
         lines.append("every certified constant >= its projection floor: "

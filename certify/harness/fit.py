@@ -27,7 +27,7 @@ from scipy.optimize import minimize
 from bounds.errors import ParameterError
 
 from certify.model import activations as _activations
-from certify.errors import ShapeError
+from certify.errors import ShapeError, shown
 from certify.model.network import Network, two_layer
 
 __all__ = ["Fit", "fit_quality", "random_features", "margin_fit", "cap_construction"]
@@ -294,8 +294,8 @@ def margin_fit(X, y, k: int, margin: float = 1.0, seed=None, loss: str = "square
         if fit.min_margin >= margin:
             break
     ok = best.min_margin >= margin
-    msg = (f"all margins >= {margin!r}" if ok else
-           f"margin {best.min_margin:.4g} < {margin!r} after {best.details['attempts']} run(s)")
+    msg = (f"all margins >= {shown(margin)}" if ok else
+           f"margin {best.min_margin:.4g} < {shown(margin)} after {best.details['attempts']} run(s)")
     return Fit(best.network, best.n_params, best.n_trained, best.train_mse, best.max_residual,
                best.min_margin, "margin_fit", seed, ok, msg, best.details)
 

@@ -142,10 +142,25 @@ class FailureRate:
         """The failing trials' outcomes (their ``detail`` holds the counterexamples)."""
         return [o for o in self.outcomes if o.applicable and o.failed]
 
+    def not_applicable_reasons(self) -> dict:
+        """Why trials were not counted: failed hypothesis name -> number of trials."""
+        out = {}
+        for o in self.outcomes:
+            if o.applicable:
+                continue
+            names = [h.name for h in getattr(o.detail, "failed", None) or []] or ["hypotheses"]
+            for name in names:
+                out[name] = out.get(name, 0) + 1
+        return out
+
     def __str__(self):
         s = (f"{self.verdict}: {self.n_failures}/{self.n_applicable} failures "
              f"(rate {self.rate:.4g}, {100 * self.confidence:g}% CI [{self.ci[0]:.4g}, {self.ci[1]:.4g}]) "
              f"vs delta = {self.delta:g}")
+        if self.n_applicable < self.n_trials:
+            why = ", ".join(f"{name} failed in {k}" for name, k in self.not_applicable_reasons().items())
+            s += (f"; {self.n_trials - self.n_applicable} of {self.n_trials} trials not counted: "
+                  f"the statement's hypotheses did not hold on that sample ({why})")
         if self.ratio_quantiles:
             s += f"; observed/bound median {self.ratio_median:.4g}"
         return s

@@ -25,6 +25,7 @@ import numpy as np
 
 
 from certify.arith.witness import Witness
+from certify.errors import shown
 from certify.inputs import norm_label, normalize_domain, normalize_norm
 
 __all__ = [
@@ -180,7 +181,7 @@ class Certificate:
 
         ok = bool(np.isfinite(self.upper) and 0.0 <= self.lower <= self.upper)
         checks["ordered"] = ok
-        msgs.append(f"ordered: 0 <= {self.lower!r} <= {self.upper!r}: {ok}")
+        msgs.append(f"ordered: 0 <= {shown(self.lower)} <= {shown(self.upper)}: {ok}")
 
         w = self.witness
         if w is None:
@@ -199,7 +200,7 @@ class Certificate:
                 import flint
                 ball = w.recompute(self.network, self.norm, self.domain)
                 ok = bool(flint.arb(self.lower) <= ball)
-                msgs.append(f"witness: recomputed {w.kind} value {ball} >= lower {self.lower!r}: {ok}")
+                msgs.append(f"witness: recomputed {w.kind} value {ball} >= lower {shown(self.lower)}: {ok}")
             except Exception as exc:  # a failing re-evaluation is a failed check, not a crash
                 ok = False
                 msgs.append(f"witness: re-evaluation failed: {exc!r}")
@@ -238,7 +239,7 @@ def make_certificate(net, norm, domain, method, upper, witness=None, *, tol=1e-9
     lower = 0.0 if witness is None else float(witness.value)
     upper = float(upper)
     if lower > upper:
-        raise AssertionError(f"soundness violation: witnessed lower {lower!r} > upper {upper!r} "
+        raise AssertionError(f"soundness violation: witnessed lower {shown(lower)} > upper {shown(upper)} "
                              f"({method})")
     exact = gap_closed(lower, upper, tol)
     if exact and status in ("bound", "running"):

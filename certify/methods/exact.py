@@ -33,9 +33,12 @@ What is verified (see ``docs/methods/exact.md``)
 
 from __future__ import annotations
 
+import ctypes
 import heapq
 import itertools
 import math
+import os
+import sys
 import time
 
 import numpy as np
@@ -81,6 +84,33 @@ def _dual_proves_empty(A, Ar, r, rr, y, xm, xr) -> bool:
     return lower > 4 * U * (abs(v) + abs(yr) + E) + ABS_TINY
 
 
+def _silent_highs(highspy):
+    """A ``highspy.Highs()`` whose start-up banner does not reach stdout.
+
+    HiGHS prints ``Running HiGHS ... Copyright`` from C++ when the first instance is constructed,
+    before ``output_flag`` can be switched off; a user's stdout (a pipe, a REPL, the report) must
+    carry results only.  So file descriptor 1 points to ``os.devnull`` for the constructor alone,
+    with C's stdio buffer flushed before it is restored.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                h = highspy.Highs()
+            finally:
+                try:
+                    ctypes.CDLL(None).fflush(None)
+                except (OSError, AttributeError):  # no C runtime to flush (not POSIX)
+                    pass
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 class _ChebyshevLP:
     """Chebyshev-centre LP ``max s : A x + ||A_i|| s <= r, x in box, s <= cap`` solved with HiGHS.
 
@@ -92,8 +122,7 @@ class _ChebyshevLP:
         import highspy
 
         self.hs = highspy
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
+        self.h = _silent_highs(highspy)
         self.d = d
         self.box = box
         inf = highspy.kHighsInf

@@ -33,6 +33,7 @@ import time
 import flint
 import numpy as np
 
+from bounds._verified import solve_float_program
 from bounds.errors import ParameterError
 
 from certify.methods.budget import budget_for, reject_unknown_options
@@ -295,7 +296,9 @@ def _solve_sdp(net, slopes, margin, solver, time_limit=None):
     if time_limit is not None and solver.upper() == "CLARABEL":
         kwargs["time_limit"] = max(float(time_limit), 1e-3)
     try:
-        prob.solve(solver=solver, **kwargs)
+        # an inaccurate float answer is fine (it is checked in ball arithmetic): its warning goes
+        # into the status, which the repair log records, not to the user's session
+        inaccurate = solve_float_program(prob, solver=solver, **kwargs)
     except (cp.error.SolverError, ValueError, OverflowError, ArithmeticError) as exc:
         # cvxpy refuses NaN/Inf data (weights near overflow) with a plain ValueError
         raise SDPError(f"SDP solver {solver} failed: {str(exc).splitlines()[0]}") from exc
@@ -303,8 +306,9 @@ def _solve_sdp(net, slopes, margin, solver, time_limit=None):
         raise _OutOfBudget("time_limit")
     if prob.status not in ("optimal", "optimal_inaccurate") or rho.value is None:
         raise SDPError(f"SDP solver {solver} returned status {prob.status!r}")
+    status = prob.status + (f" (cvxpy: {inaccurate[0]})" if inaccurate else "")
     return float(rho.value), [np.asarray(t.value, dtype=float).reshape(-1) for t in ts], \
-        time.perf_counter() - t0, prob.status
+        time.perf_counter() - t0, status
 
 
 def _tight_rho(net, ts, slopes) -> float:

@@ -320,12 +320,15 @@ class Network:
 
     @classmethod
     def from_torch(cls, module) -> "Network":
-        """Convert a PyTorch ``nn.Sequential`` of ``nn.Linear`` and activation modules.
+        """Convert a PyTorch module: an ``nn.Sequential``, or any ``nn.Module`` whose forward is a chain.
 
-        Supported modules: ``Linear`` (with or without bias), ``ReLU``, ``LeakyReLU(negative_slope)``,
-        ``Tanh``, ``Sigmoid``, ``Softplus(beta=1)``, ``Hardtanh(-1, 1)``, ``Identity`` (a no-op),
-        ``Flatten`` before the first ``Linear``, and nested ``Sequential``.  Two ``Linear`` modules in a
-        row get the identity activation between them.  The weights are converted exactly to float64
+        Supported layers: ``Linear`` (with or without bias), ``ReLU``, ``LeakyReLU(negative_slope)``,
+        ``Tanh``, ``Sigmoid``, ``Softplus(beta=1)``, ``Hardtanh(-1, 1)``, ``Identity`` and ``Dropout``
+        in eval mode (no-ops), ``Flatten`` before the first ``Linear``, and nested ``Sequential``.
+        Other modules are traced with ``torch.fx`` (:mod:`certify.model.torch_import`): a forward
+        that applies such layers (or ``torch.relu``, ``F.leaky_relu``, ``x.flatten(1)``, ...) one
+        after the other is accepted.  Two ``Linear`` modules in a row get the identity activation
+        between them.  The weights are converted exactly to float64
         (float32/float16/bfloat16 values are all float64 numbers), so the result is the mathematical
         network that the PyTorch weights define (a ``LeakyReLU`` slope is the Python float stored in
         the module, not its float32 rounding).
@@ -340,30 +343,20 @@ class Network:
         Raises
         ------
         UnsupportedError
-            Any other module, an activation not preceded by a ``Linear``, or an activation after the
+            Any other layer (named, with what is supported), a forward that is not a chain, a Dropout
+            in training mode, an activation not preceded by a ``Linear``, or an activation after the
             last ``Linear`` (the output layer must be linear).
+        ImportError
+            PyTorch is not installed (the message gives the install command).
         """
-        try:
-            import torch  # optional dependency, imported only here
-            from torch import nn
-        except ImportError as exc:
-            raise ImportError("Network.from_torch needs PyTorch, an optional extra: "
-                              "pip install 'lawrob[torch]'") from exc
-
-        flat = []
-
-        def flatten(mod):
-            if isinstance(mod, nn.Sequential):
-                for child in mod:
-                    flatten(child)
-            else:
-                flat.append(mod)
-
-        flatten(module)
+        from certify.model.torch_import import torch_chain
+        chain = torch_chain(module)  # an ImportError saying how to install torch if it is missing
+        import torch
+        from torch import nn
         weights, biases, acts = [], [], []
         pending_act = None  # activation seen after the latest Linear
-        for pos, mod in enumerate(flat):
-            where = f"module {pos} ({type(mod).__name__})"
+        for name, mod in chain:
+            where = f"layer {name!r} ({type(mod).__name__})"
             if isinstance(mod, nn.Linear):
                 if weights:
                     acts.append(pending_act if pending_act is not None else "identity")
@@ -643,9 +636,8 @@ def _torch_activation_spec(mod, nn, where: str) -> str:
             raise UnsupportedError(f"{where}: Hardtanh({mod.min_val}, {mod.max_val}) is not supported "
                                    "(only Hardtanh(-1, 1))")
         return "hardtanh"
-    raise UnsupportedError(f"{where} is not supported; supported modules are Linear, ReLU, LeakyReLU, Tanh, "
-                           "Sigmoid, Softplus(beta=1), Hardtanh(-1, 1), Identity, Flatten (first only) "
-                           "and nested Sequential")
+    from certify.model.torch_import import SUPPORTED_TEXT
+    raise UnsupportedError(f"{where} is not supported; {SUPPORTED_TEXT}")
 
 
 def two_layer(W, a, b=None, activation="relu") -> Network:
