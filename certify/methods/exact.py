@@ -774,7 +774,8 @@ class ExactSearch:
         for a leaf, the Arb enclosure of its exact Jacobian's norm.
         """
         budget = budget_for(None) if budget is None else budget
-        self.lower = float(upper)  # no witness search during a replay (bounds below upper suffice)
+        upper = float(upper)
+        self.lower = upper  # no witness search during a replay (bounds below upper suffice)
         root = self.root()
         self._bound(root)
         stack, checked, worst = [root], 0, 0.0
@@ -802,9 +803,9 @@ class ExactSearch:
             if b > upper and node.leaf:
                 b = min(b, arb_ceil(opnorm_ball(self.exact.jacobian(node.plo), self.p)))
             if not b <= upper:
-                return False, (f"terminal node {node.nid} has bound {b!r} > upper {upper!r} "
+                return False, (f"terminal node {node.nid} has bound {float(b)!r} > upper {upper!r} "
                                f"({checked} nodes replayed)")
-            worst = max(worst, b)
+            worst = max(worst, float(b))
         return True, (f"replayed {checked} nodes ({len(tree)} splits, {len(empty)} proved empty); "
                       f"largest terminal bound {worst!r} <= upper {upper!r}")
 

@@ -162,6 +162,7 @@ def verify_naive(cert) -> tuple[bool, str]:
     net = cert.network
     budget = budget_for(None)
     lips = _activation_lipschitz(net)
+    upper = float(cert.upper)
     with flint.ctx.workprec(128):
         def product(norm_of):
             prod = flint.arb(1)
@@ -177,7 +178,7 @@ def verify_naive(cert) -> tuple[bool, str]:
             prod = product(_arb_cheap_l2)
             if bool(prod <= flint.arb(cert.upper)):
                 return True, (f"Arb product of Frobenius-type layer bounds {prod.str(radius=True)} "
-                              f"<= upper {cert.upper!r}")
+                              f"<= upper {upper!r}")
             cost = sum(ARB_SPECTRAL_SECONDS_PER_FLOP * w.shape[0] * w.shape[1] * min(w.shape)
                        for w in net.weights)
             left = budget.remaining()
@@ -185,7 +186,7 @@ def verify_naive(cert) -> tuple[bool, str]:
                 return False, f"Arb spectral norms need about {cost:.0f} s, {left:.0f} s left"
         prod = product(lambda w: arb_matrix_norm(_to_arb_mat(w), cert.norm))
         ok = bool(prod <= flint.arb(cert.upper))
-    return ok, f"Arb product of layer norms {prod.str(radius=True)} <= upper {cert.upper!r}"
+    return ok, f"Arb product of layer norms {prod.str(radius=True)} <= upper {upper!r}"
 
 
 register_verifier("naive", verify_naive)
