@@ -30,9 +30,11 @@ from certify.model.network import Network
 from certify.methods.certificate import Certificate, Witness
 from certify.methods.dispatch import lipschitz, METHODS
 from certify.harness.check import check, CheckResult
+from certify.harness import campaign
 from certify import datasets
 from certify import _moved
 
 _moved.install(sys.modules[__name__])
 
-__all__ = ["lipschitz", "check", "CheckResult", "Network", "Certificate", "Witness", "METHODS", "datasets"]
+__all__ = ["lipschitz", "check", "CheckResult", "Network", "Certificate", "Witness", "METHODS",
+           "datasets", "campaign"]

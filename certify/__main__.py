@@ -1,8 +1,11 @@
-"""Command line: ``python -m certify {report, lipschitz, check}``.
+"""Command line: ``python -m certify {report, lipschitz, check, campaign}``.
 
-``report [--out DIR] [--quick]``
+``report [--out DIR] [--quick] [--workers N]``
     Run the whole harness (:func:`certify.report.build_report`); exit status 1 if any verdict is
-    "violated" or a section failed to run.
+    "violated" or a section failed to run.  ``--workers`` runs the trials on a local process pool.
+``campaign SPEC.toml --out DIR [--workers N] [--scheduler ADDRESS]``
+    Run or resume an experiment campaign (:func:`certify.harness.campaign.run`, ``docs/campaigns.md``);
+    exit status 1 if some trials failed (their rows hold the error), 2 on a bad spec or folder.
 ``lipschitz MODEL [--norm 2] [--box LO HI] [--method auto] [--time-limit S] [--activation A] [--json]``
     Certify the Lipschitz constant of a network stored as ``W1, b1, ..., WL, bL`` (see
     :meth:`certify.Network.from_npz`), or of a shipped network named by
@@ -14,8 +17,9 @@
     ``name=value`` pairs, as in ``python -m bounds``.
 
 ``--json`` prints one JSON object (schema in ``docs/cli.md``).  Exit status: 0 success,
-1 a violated verdict (check, report) or a report section that failed, 2 bad input, 130 a
-certification interrupted by Ctrl-C (its best enclosure is printed).
+1 a violated verdict (check, report), a report section that failed or a failed campaign trial,
+2 bad input, 130 interrupted by Ctrl-C (lipschitz prints its best enclosure; campaign keeps the
+finished trials).
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ def _theorem_params(tokens) -> dict:
 
 def _cmd_report(args) -> int:
     from .report import build_report
-    rep = build_report(args.out, quick=args.quick, progress=not args.no_progress)
+    rep = build_report(args.out, quick=args.quick, progress=not args.no_progress,
+                       workers=args.workers)
     c = rep.counts()
     print(f"report written to {rep.out / 'report.md'} in {rep.elapsed:.1f} s: "
           + ", ".join(f"{v} {n}" for v, n in c.items() if n))
@@ -85,6 +90,37 @@ def _cmd_report(args) -> int:
     for s in rep.errors:
         print(f"!!! ERROR in section {s.title}", file=sys.stderr)
     return 0 if rep.ok else 1
+
+
+def _cmd_campaign(args) -> int:
+    from certify.harness.campaign import Spec, dask_executor, run
+    spec = Spec.from_toml(args.spec)
+    client = executor = None
+    if args.scheduler:
+        if args.workers is not None:
+            raise SystemExit("error: --workers and --scheduler exclude each other "
+                             "(the cluster's workers run the trials)")
+        client, executor = dask_executor(args.scheduler)
+    try:
+        res = run(spec, executor=executor, store=args.out, workers=args.workers,
+                  progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished trials are stored in {args.out}; run the same command "
+              "to resume", file=sys.stderr)
+        return 130
+    finally:
+        if client is not None:
+            client.close()
+    if res.repaired:
+        print(f"note: cut off an incomplete last line ({res.repaired} bytes) left by an "
+              "interrupted run; that trial was run again", file=sys.stderr)
+    print(res.summary())
+    for r in res.failed[:5]:
+        print(f"  trial {r['trial']} {r['point']} seed {r['seed']}: {r['status']}: "
+              f"{(r['error'] or '').splitlines()[0]}")
+    if len(res.failed) > 5:
+        print(f"  ... {len(res.failed) - 5} more failed trials")
+    return 1 if res.failed else 0
 
 
 def _cmd_lipschitz(args) -> int:
@@ -168,7 +204,19 @@ def main(argv=None) -> int:
     r.add_argument("--out", default="report", help="output directory (default ./report)")
     r.add_argument("--quick", action="store_true", help="small sizes: under a minute")
     r.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    r.add_argument("--workers", type=int, default=None,
+                   help="processes for the trials (default 1: serial in this process)")
     r.set_defaults(fn=_cmd_report)
+
+    cp = sub.add_parser("campaign", help="run or resume an experiment campaign (SPEC.toml)")
+    cp.add_argument("spec", help="campaign spec in TOML (docs/campaigns.md)")
+    cp.add_argument("--out", required=True, help="output folder (rows are appended there; resumes)")
+    cp.add_argument("--workers", type=int, default=None,
+                    help="local worker processes (default: all cores; 1 = serial)")
+    cp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="Dask scheduler address, e.g. tcp://10.0.0.1:8786 (needs lawrob[dask])")
+    cp.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    cp.set_defaults(fn=_cmd_campaign)
 
     l = sub.add_parser("lipschitz", help="certify the Lipschitz constant of a network (.npz)")
     l.add_argument("model", help=".npz with W1, b1, ..., WL, bL (and optionally activations), or "

@@ -39,6 +39,16 @@ def test_quick_report_files(quick_report):
             assert (out / "tables" / f"{stem}.{ext}").stat().st_size > 0
     figs = list((out / "figures").glob("sqrt_nk_*.png"))
     assert figs and all(f.with_suffix(".pdf").exists() for f in figs)
+    assert (out / "figures" / "digits.png").exists() and (out / "tables" / "digits.csv").exists()
+
+
+def test_report_workers_give_the_serial_verdicts(tmp_path):
+    serial = rp.build_report(tmp_path / "a", quick=True, progress=False, only=("checks",))
+    pooled = rp.build_report(tmp_path / "b", quick=True, progress=False, only=("checks",), workers=2)
+    assert [(i.name, i.verdict, i.detail) for _, i in pooled.items] == \
+        [(i.name, i.verdict, i.detail) for _, i in serial.items]
+    with pytest.raises(ValueError, match="workers"):
+        rp.build_report(tmp_path / "c", quick=True, progress=False, only=("checks",), workers=0)
 
 
 def test_proofsteps_section_reads_catalogue(quick_report):

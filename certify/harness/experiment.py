@@ -334,13 +334,45 @@ def _fit(X, y, k, seed, weight_decay, max_iter, restarts, activation):
     return best, attempt + 1
 
 
+def _experiment_point(k, n, s, d, weight_decay, max_iter, restarts, activation, fits_per_sample,
+                      time_limit) -> ExperimentPoint:
+    """One ``(k, n, seed)`` point of :func:`sqrt_nk_experiment`: sample, fit, certify."""
+    t1 = time.perf_counter()
+    # one sample per (n, seed), shared by the widths: the k-dependence is then not sample noise
+    X = sphere(n, d, seed=10_000 + 97 * s + n)
+    y = random_signs(n, seed=20_000 + 97 * s + n)
+    if np.all(y == y[0]):
+        y = y.copy()
+        y[0] = -y[0]  # the projection bound needs both labels; documented in the notes
+    best = None
+    for j in range(fits_per_sample):
+        # the first fit uses the plain seed, so fits_per_sample=1 reproduces earlier runs
+        fit, attempts = _fit(X, y, k, s if j == 0 else [s, 100 + j], weight_decay, max_iter,
+                             restarts, activation)
+        net = fit.network
+        margin = certified_margin(net, X, y)
+        cert = lipschitz(net, norm=2, domain=None, time_limit=time_limit)
+        ok = bool(fit.success) and margin >= 1.0
+        key = (ok, -float(cert.upper))
+        if best is None or key > best[0]:
+            best = (key, fit, attempts, net, margin, cert)
+    _, fit, attempts, net, margin, cert = best
+    return ExperimentPoint(
+        n=n, k=k, d=d, seed=s, ratio=n / k, fit_success=bool(fit.success), margin=margin,
+        lower=float(cert.lower), upper=float(cert.upper), method=cert.method,
+        exact=bool(cert.exact), projection=_projection(X, y, k, margin),
+        proxy=_proxy(net), seconds=time.perf_counter() - t1, fit_seconds=math.nan,
+        attempts=attempts, fits=fits_per_sample)
+
+
 def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8), ratios: Sequence[float] = (1, 2, 4, 8),
                        seeds: Sequence[int] = (0, 1, 2), *, weight_decay: float = 1e-4,
                        max_iter: int = 300, restarts: int = 3, activation: str = "leaky_relu:0.1",
                        fits_per_sample: int = 1,
                        time_limit: float = 10.0,
                        confidence: float = 0.95,
-                       progress: Callable[[int, int, str], None] | None = None) -> ExperimentResult:
+                       progress: Callable[[int, int, str], None] | None = None,
+                       executor=None, workers: int | None = 1) -> ExperimentResult:
     """Fit, certify and regress ``log Lip`` on ``log(n/k)``.
 
     Parameters
@@ -373,6 +405,10 @@ def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8), ratios: Seque
         Of the slope's t-interval.
     progress : callable, optional
         ``progress(done, total, label)`` after each fit.
+    executor, workers
+        Where the points run (:func:`certify.harness.campaign.map_trials`): default one after the
+        other in this process, ``workers=N`` a local process pool, or any executor.  Each point
+        is seeded by its ``(n, seed)``, so the result does not depend on them (``seconds`` aside).
 
     Returns
     -------
@@ -391,36 +427,23 @@ def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8), ratios: Seque
     jobs = [(k, int(round(float(r) * k)), s) for k in ks for r in ratios for s in seeds]
     jobs = [j for j in jobs if j[1] >= 2]
     t0 = time.perf_counter()
-    points = []
-    for i, (k, n, s) in enumerate(jobs):
-        t1 = time.perf_counter()
-        # one sample per (n, seed), shared by the widths: the k-dependence is then not sample noise
-        X = sphere(n, d, seed=10_000 + 97 * s + n)
-        y = random_signs(n, seed=20_000 + 97 * s + n)
-        if np.all(y == y[0]):
-            y = y.copy()
-            y[0] = -y[0]  # the projection bound needs both labels; documented in the notes
-        best = None
-        for j in range(fits_per_sample):
-            # the first fit uses the plain seed, so fits_per_sample=1 reproduces earlier runs
-            fit, attempts = _fit(X, y, k, s if j == 0 else [s, 100 + j], weight_decay, max_iter,
-                                 restarts, activation)
-            net = fit.network
-            margin = certified_margin(net, X, y)
-            cert = lipschitz(net, norm=2, domain=None, time_limit=time_limit)
-            ok = bool(fit.success) and margin >= 1.0
-            key = (ok, -float(cert.upper))
-            if best is None or key > best[0]:
-                best = (key, fit, attempts, net, margin, cert)
-        _, fit, attempts, net, margin, cert = best
-        points.append(ExperimentPoint(
-            n=n, k=k, d=d, seed=s, ratio=n / k, fit_success=bool(fit.success), margin=margin,
-            lower=float(cert.lower), upper=float(cert.upper), method=cert.method,
-            exact=bool(cert.exact), projection=_projection(X, y, k, margin),
-            proxy=_proxy(net), seconds=time.perf_counter() - t1, fit_seconds=math.nan,
-            attempts=attempts, fits=fits_per_sample))
+    from certify.harness.campaign import map_trials
+    opts = (d, weight_decay, max_iter, restarts, activation, fits_per_sample, time_limit)
+    done = [0]
+
+    def report(i, res):
+        done[0] += 1
         if progress is not None:
-            progress(i + 1, len(jobs), f"k={k} n={n} seed={s}")
+            k, n, s = jobs[i]
+            progress(done[0], len(jobs), f"k={k} n={n} seed={s}")
+
+    results = map_trials(_experiment_point, [(k, n, s, *opts) for k, n, s in jobs],
+                         executor=executor, workers=workers, on_result=report)
+    failed = [(jobs[i], r.error) for i, r in enumerate(results) if not r.ok]
+    if failed:
+        raise RuntimeError(f"sqrt_nk_experiment: point (k, n, seed) = {failed[0][0]} failed: "
+                           f"{failed[0][1]}")
+    points = [r.value for r in results]
     usable = [p for p in points if p.usable]
     slope = slope_proj = None
     if len({p.ratio for p in usable}) >= 2 and len(usable) >= 3:

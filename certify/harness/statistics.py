@@ -27,7 +27,10 @@ exactly when it is 6, 8 or 10, with probability ``(45 + 10 + 1) / 1024 = 0.0547`
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
+import pickle
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -119,6 +122,11 @@ class FailureRate:
     seeds : list of int
         The per-trial seeds (trial ``i`` is reproduced from ``seeds[i]``).
     outcomes : list of TrialOutcome
+        One per finished trial (run in another process, a ``detail`` that cannot be pickled,
+        such as a :class:`~certify.harness.check.CheckResult`, is replaced by its text).
+    errors : list of (int, str)
+        ``(seed, error text)`` of the trials that raised or ran over ``time_limit``: they are not
+        counted (neither as failures nor as successes), and :meth:`__str__` says how many.
     """
 
     verdict: str
@@ -133,6 +141,7 @@ class FailureRate:
     ratio_quantiles: dict
     seeds: list = field(repr=False)
     outcomes: list = field(repr=False)
+    errors: list = field(repr=False, default_factory=list)
 
     @property
     def ratio_median(self) -> float | None:
@@ -163,6 +172,9 @@ class FailureRate:
                   f"the statement's hypotheses did not hold on that sample ({why})")
         if self.ratio_quantiles:
             s += f"; observed/bound median {self.ratio_median:.4g}"
+        if self.errors:
+            s += (f"; {len(self.errors)} of {self.n_trials} trials did not finish (error or time "
+                  f"limit) and are not counted, first: {self.errors[0][1].splitlines()[0]}")
         return s
 
 
@@ -177,16 +189,39 @@ def _as_outcome(value) -> TrialOutcome:
                          "a callable returning a TrialOutcome, a bool or (failed, observed, bound)")
 
 
-def _theorem_trial(theorem, fitter, check_options):
-    from certify.harness.check import check
+@dataclass(frozen=True)
+class _TheoremTrial:
+    """One trial of a catalogue statement (a class, not a closure: it is shipped to workers)."""
 
-    def trial(X, y, seed):
-        fit = fitter(X, y, seed)
-        res = check(theorem, X, y, fit, seed=seed, **check_options)
+    theorem: object
+    fitter: Callable
+    check_options: dict
+
+    def __call__(self, X, y, seed):
+        from certify.harness.check import check
+        fit = self.fitter(X, y, seed)
+        res = check(self.theorem, X, y, fit, seed=seed, **self.check_options)
         if res.verdict == "not_applicable":
             return TrialOutcome(False, applicable=False, detail=res)
         return TrialOutcome(res.verdict == "violated", res.upper, float(res.bound), True, res)
-    return trial
+
+
+def _random_features_2n(X, y, seed):
+    from certify.harness.fit import random_features
+    return random_features(X, y, k=2 * len(y), seed=seed)
+
+
+def _sampled_trial(trial, model, n, seed, driver_pid):
+    X, y = model.sample(n, seed=seed)
+    out = trial(X, y, seed)
+    if os.getpid() != driver_pid and isinstance(out, TrialOutcome) and out.detail is not None:
+        # shipped back to the driver: a detail holding Arb balls (a CheckResult) cannot be
+        # pickled, so it travels as its text
+        try:
+            pickle.dumps(out.detail)
+        except Exception:  # noqa: BLE001 - any pickling failure
+            out = dataclasses.replace(out, detail=str(out.detail))
+    return out
 
 
 def _statement_failure_probability(statement, delta):
@@ -199,7 +234,8 @@ def _statement_failure_probability(statement, delta):
 
 def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: float | None = None,
                  confidence: float = 0.95, fitter: Callable | None = None,
-                 **check_options) -> FailureRate:
+                 executor=None, workers: int | None = 1, time_limit: float | None = None,
+                 progress=None, **check_options) -> FailureRate:
     """Estimate how often a probabilistic statement fails, and compare with ``delta``.
 
     Parameters
@@ -224,6 +260,12 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
     fitter : callable, optional
         ``fitter(X, y, seed) -> Fit or Network`` for theorem statements; default
         :func:`certify.harness.fit.random_features` with ``k = 2n`` (exact interpolation).
+    executor, workers, time_limit, progress
+        Where and how the trials run (:func:`certify.harness.campaign.map_trials`): default one
+        after the other in this process; ``workers=N`` a local process pool, ``executor`` any
+        ``concurrent.futures`` executor (a Dask cluster's).  The result does not depend on them.
+        A trial that raises or exceeds ``time_limit`` seconds is listed in ``errors``, not
+        counted; if every trial does, :class:`~certify.harness.campaign.CampaignError` is raised.
     **check_options
         Passed to :func:`certify.check` (``eps``, ``delta``, ``certifier`` ...); the ``model`` is
         passed automatically.
@@ -236,13 +278,10 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
         raise ParameterError("n_trials", n_trials, "integers >= 1")
     if isinstance(statement, (str, Theorem)):
         if fitter is None:
-            from certify.harness.fit import random_features
-
-            def fitter(X, y, s):
-                return random_features(X, y, k=2 * len(y), seed=s)
+            fitter = _random_features_2n
         if delta is not None:
             check_options["delta"] = delta
-        trial = _theorem_trial(statement, fitter, {"model": model, **check_options})
+        trial = _TheoremTrial(statement, fitter, {"model": model, **check_options})
         delta = _statement_failure_probability(statement, check_options.get("delta"))
     elif callable(statement):
         if check_options:
@@ -253,19 +292,26 @@ def failure_rate(statement, model, n_trials: int, seed=0, *, n: int, delta: floa
     if delta is None or not 0 < float(delta) < 1:
         raise ParameterError("delta", delta, "(0, 1)")
     delta = float(delta)
+    from certify.harness.campaign import CampaignError, map_trials
     seeds = [int(s) for s in np.random.default_rng(seed).integers(0, 2 ** 63 - 1, size=n_trials)]
-    outcomes = []
-    for s in seeds:
-        X, y = model.sample(n, seed=s)
-        outcomes.append(_as_outcome(trial(X, y, s)))
+    results = map_trials(_sampled_trial, [(trial, model, n, s, os.getpid()) for s in seeds],
+                         executor=executor,
+                         workers=workers, time_limit=time_limit, progress=progress,
+                         desc="failure_rate")
+    # converted here, not in the worker: a statement returning the wrong type is the caller's bug
+    outcomes = [_as_outcome(r.value) for r in results if r.ok]
+    errors = [(s, r.error) for s, r in zip(seeds, results) if not r.ok]
+    if not outcomes:
+        raise CampaignError(f"failure_rate: every trial failed; first (seed {errors[0][0]}): "
+                            f"{errors[0][1]}")
     applicable = [o for o in outcomes if o.applicable]
     k = sum(1 for o in applicable if o.failed)
     ratios = np.array([o.ratio for o in applicable if o.ratio is not None], dtype=float)
     quant = {q: float(np.quantile(ratios, q)) for q in QUANTILES} if ratios.size else {}
     if not applicable:
         return FailureRate("not_applicable", n_trials, 0, 0, math.nan, (0.0, 1.0), delta, confidence,
-                           ratios, quant, seeds, outcomes)
+                           ratios, quant, seeds, outcomes, errors)
     ci = clopper_pearson(k, len(applicable), confidence)
     verdict = "consistent" if ci[0] <= delta else "violated"
     return FailureRate(verdict, n_trials, len(applicable), k, k / len(applicable), ci, delta,
-                       confidence, ratios, quant, seeds, outcomes)
+                       confidence, ratios, quant, seeds, outcomes, errors)
