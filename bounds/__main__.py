@@ -23,12 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import Decimal, localcontext
-from fractions import Fraction
-
-import mpmath
-
 from . import catalog, get, ids
+from .rounding import nstr_directed
 from .errors import HypothesisError, NotEvaluableError, ParameterError, UnknownTheoremError
 from .tables import table
 
@@ -90,30 +86,8 @@ def _emit_json(obj) -> str:
 
 
 def _fmt(x, digits: int, rounding: str = "nearest") -> str:
-    """``x`` to ``digits`` significant digits; ``rounding='down'``/``'up'`` never crosses ``x``.
-
-    A printed lower bound must not exceed the number it prints (``nstr`` rounds to nearest).
-
-    >>> import mpmath
-    >>> _fmt(mpmath.mpf(2) / 3, 3), _fmt(mpmath.mpf(2) / 3, 3, "down"), _fmt(-mpmath.mpf(2) / 3, 3, "up")
-    ('0.667', '0.666', '-0.666')
-    """
-    if x is None:
-        return "-"
-    text = mpmath.nstr(x, digits)
-    if rounding == "nearest" or not mpmath.isfinite(x):
-        return text
-    # x.man_exp, not mpmath.mpf(x): the latter may round a wide mantissa
-    man, exp = x.man_exp if isinstance(x, mpmath.mpf) else mpmath.mpf(x).man_exp
-    exact = Fraction(man) * Fraction(2) ** exp
-    shown = Decimal(text)
-    with localcontext() as ctx:
-        ctx.prec = digits
-        if rounding == "down" and Fraction(shown) > exact:
-            return str(shown.next_minus())
-        if rounding == "up" and Fraction(shown) < exact:
-            return str(shown.next_plus())
-    return text
+    """``x`` to ``digits`` significant digits, never crossing ``x`` when rounding is directed."""
+    return nstr_directed(x, digits, rounding)
 
 
 def _cmd_list(args, extra) -> str:
@@ -212,27 +186,22 @@ def _cmd_table(args, extra) -> str:
 def _cmd_solve(args, extra) -> str:
     t = get(args.id)
     params = _params(args, extra)
-    r = t.solve(args.unknown, lip=args.lip, precision=args.precision, **params)
+    r = t.solve(args.unknown, lip=args.lip, precision=args.precision, check=not args.no_check,
+                **params)
     if args.json:
         side = "up" if r.direction == "min" else "down"
         return _emit_json({"command": "solve", "id": t.id, "unknown": r.unknown,
                            "lip": args.lip, "parameters": params, "precision": args.precision,
-                           "direction": r.direction,
-                           "value": _json_number(r.value, args.precision, side),
-                           "exact": bool(r.exact), "within_hypotheses": bool(r.within_hypotheses),
+                           "direction": r.direction, "status": r.status, "message": r.message,
+                           "value": r.value if isinstance(r.value, int)
+                           else _json_number(r.value, args.precision, side),
+                           "exact": bool(r.exact), "certified": bool(r.certified),
+                           "within_hypotheses": bool(r.within_hypotheses),
                            "hypotheses": _json_hypotheses(r.hypotheses)})
-    word = "least" if r.direction == "min" else "largest"
-    # printed on the admissible side, so the printed value is admissible too
-    shown = _fmt(r.value, args.precision, "up" if r.direction == "min" else "down")
-    lines = [f"{word} {r.unknown} with bound <= {args.lip}: {shown}",
-             "method: " + ("closed form " + str(r.solution) if r.exact
-                           else f"bisection, bracket [{_fmt(r.bracket[0], 12)}, "
-                                f"{_fmt(r.bracket[1], 12)}]")]
+    lines = [str(r)]     # the summary (its 'note' row says NOT INFORMATIVE when so)
     if not r.within_hypotheses:
         lines.append("OUTSIDE THE HYPOTHESES at this value: "
                      + "; ".join(str(h) for h in r.hypotheses if not h))
-    if r.informative is False:
-        lines.append("NOT INFORMATIVE: " + r.note)
     return "\n".join(lines)
 
 
@@ -268,7 +237,7 @@ def _parser(argv=()) -> argparse.ArgumentParser:
         s.add_argument("params", nargs="*", metavar="name=value", help=PARAM_HELP)
         s.add_argument("--precision", type=int, default=15, help="decimal digits")
         s.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md)")
-        if name == "eval":
+        if name in ("eval", "solve"):
             s.add_argument("--no-check", action="store_true",
                            help="evaluate even if a hypothesis fails (marked in the output)")
         if name == "table":

@@ -19,6 +19,8 @@ here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -30,7 +32,7 @@ from .errors import ParameterError
 
 __all__ = ["solve_float_program", "ARB_PREC", "arb_precision", "arb_lower", "arb_upper", "arb_of_mpf", "arb_of_input",
            "arb_eval", "arb_matrix",
-           "KyFanBound", "ky_fan_upper", "check_data", "check_width", "width_data_fn"]
+           "KyFanBound", "ky_fan_upper", "check_data", "check_width", "width_data_fn", "exact_float64"]
 
 #: Working precision (bits) of the ball arithmetic on data. Float64 inputs are exact at any
 #: precision; 128 bits keep the enclosures of Gram matrices far below float64 resolution.
@@ -194,16 +196,25 @@ def arb_of_mpf(v) -> flint.arb:
 def arb_of_input(value, fallback: mpmath.mpf) -> flint.arb:
     """A ball containing a user's parameter value *as the user wrote it*.
 
-    Decimal strings (``"0.1"``) and fractions are enclosed exactly (``0.1`` is not a double);
-    ints, floats and mpmath numbers are exact balls. Anything else (a SymPy number, say) falls
-    back to the validated mpmath value, widened by one unit of its last place so that the
-    rounding done while validating is covered.
+    Decimal strings (``"0.1"``, read by :func:`bounds.params.decimal_string`, as the scalar path
+    reads them), fractions, ``decimal.Decimal`` and ``numpy.longdouble`` are enclosed exactly
+    (``0.1`` is not a double; a longdouble is wider than one); ints, floats and mpmath numbers
+    are exact balls. Anything else (a SymPy number, say) falls back to the validated mpmath
+    value, widened by one unit of its last place so that the rounding done while validating is
+    covered.
     """
     from fractions import Fraction
     import numbers
     import sympy
+    from .params import decimal_string, exact_fraction
     if isinstance(value, str):
-        return flint.arb(value.strip())
+        text = decimal_string(value)
+        if text is None:
+            raise ValueError(f"not a decimal literal: {value!r}")
+        return flint.arb(text)
+    exact = exact_fraction(value)
+    if exact is not None:
+        value = exact
     if isinstance(value, Fraction):
         return flint.arb(flint.fmpq(value.numerator, value.denominator))
     if isinstance(value, sympy.Rational):
@@ -391,6 +402,19 @@ def ky_fan_upper(A: flint.arb_mat, r: int, *, max_tries: int = 40) -> KyFanBound
     True
     """
     r = _check_ky_fan_args(A, r)
+    shift = _binary_magnitude(A)
+    if not -400 <= shift <= 400:
+        # entries beyond float64's comfortable range (data of 1e308 squared): the certificate is
+        # built from float eigenvectors, so scale by an exact power of two first and back after
+        scaled = ky_fan_upper(A * flint.arb(2) ** (-shift), r, max_tries=max_tries)
+        with arb_precision():
+            value = arb_upper(arb_of_mpf(scaled.value) * flint.arb(2) ** shift)
+        try:
+            estimate = math.ldexp(scaled.estimate, shift)
+        except OverflowError:
+            estimate = math.copysign(math.inf, scaled.estimate)
+        return dataclasses.replace(scaled, value=value, estimate=estimate,
+                                   method=scaled.method + f" (scaled by 2^{-shift})")
     d = A.nrows()
     mid = _mid_array(A)
     mid = (mid + mid.T) / 2
@@ -425,6 +449,18 @@ def ky_fan_upper(A: flint.arb_mat, r: int, *, max_tries: int = 40) -> KyFanBound
                              f"(d={d}, r={r}, last eps={eps:.3g})")
 
 
+def _binary_magnitude(A: flint.arb_mat) -> int:
+    """Binary exponent of the largest midpoint of ``A`` (0 for a zero matrix)."""
+    top = None
+    for row in A.tolist():
+        for v in row:
+            man, exp = v.mid().man_exp()
+            if man != 0:
+                e = int(exp) + int(abs(int(man))).bit_length()
+                top = e if top is None else max(top, e)
+    return 0 if top is None else top
+
+
 def _diagonally_dominant(B0, Gl, e: flint.arb) -> bool:
     """Arb proof that ``B0 + e G`` is strictly diagonally dominant with a positive diagonal."""
     d = len(B0)
@@ -448,12 +484,99 @@ def _first_non_finite(a: np.ndarray):
     return idx if len(idx) > 1 else idx[0]
 
 
+def exact_float64(name: str, value, allowed: str) -> np.ndarray:
+    """``value`` as a float64 array, refused unless every entry converts *exactly*.
+
+    The data-dependent bounds compute in ball arithmetic from float64 data: an entry that
+    float64 would round (an integer beyond 2^53, a ``longdouble``, a ``Fraction`` or ``Decimal``
+    like 0.1) would make the bound one of other data, possibly above the truth for the data as
+    given. Such data is refused, as are masked entries (their hidden values would be used),
+    complex numbers, booleans and strings. Non-finite entries pass through (checked by the caller).
+
+    Raises
+    ------
+    ParameterError
+        naming ``name``, the first offending entry and its index.
+
+    >>> exact_float64("X", [[2**53 + 1]], "data")
+    Traceback (most recent call last):
+    ...
+    bounds.errors.ParameterError: parameter 'X'=9007199254740993 is invalid: allowed data exactly representable in float64 (entry at index (0, 0) would be rounded to 9007199254740992.0)
+    """
+    from fractions import Fraction
+    if isinstance(value, np.ma.MaskedArray):
+        if np.ma.getmaskarray(value).any():
+            idx = tuple(int(i) for i in np.argwhere(np.ma.getmaskarray(value))[0])
+            raise ParameterError(name, "masked array", allowed, f"masked entry at index {idx}")
+        value = np.ma.getdata(value)
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ParameterError(name, type(value).__name__, allowed) from None
+    kind = raw.dtype.kind
+    if kind in "bcUSVMm":
+        why = {"b": "booleans are not numbers here", "c": "complex values"}.get(kind, "not numeric")
+        raise ParameterError(name, f"{raw.dtype} array", allowed, why)
+    if kind in "iuf" and raw.dtype.itemsize <= 8 and not (kind in "iu" and raw.dtype.itemsize == 8):
+        return raw.astype(np.float64)       # float16/32/64 and small ints: exact
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = raw.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
+        out = None
+    if out is None or kind == "O":
+        # entry by entry: Python ints, Fractions, Decimals, mpmath/NumPy scalars
+        out = np.empty(raw.shape, dtype=np.float64)
+        for idx, v in np.ndenumerate(raw):
+            if isinstance(v, (bool, np.bool_, str, complex, np.complexfloating)):
+                raise ParameterError(name, v, allowed, f"not a real number at index {idx}")
+            try:
+                f = float(v)
+            except (TypeError, ValueError, OverflowError):
+                raise ParameterError(name, v, allowed + " (in float64's range)",
+                                     f"entry at index {idx}") from None
+            out[idx] = f
+            try:
+                rounded = np.isfinite(f) and _exact_value(v) != Fraction(f)
+            except (TypeError, ValueError):
+                raise ParameterError(name, v, allowed, f"not a real number at index {idx}") from None
+            if rounded:
+                raise ParameterError(name, v, allowed + " exactly representable in float64",
+                                     f"entry at index {idx} would be rounded to {f!r}")
+        return out
+    # wide ints and longdouble: compare the round trip
+    finite = np.isfinite(out)
+    if kind == "f":
+        exact = np.where(finite, out.astype(raw.dtype) == raw, ~np.isfinite(raw))
+    else:
+        exact = np.abs(raw) <= 2 ** 53
+        for idx in zip(*np.nonzero(~exact)):
+            exact[idx] = int(out[idx]) == int(raw[idx])
+    if not exact.all():
+        idx = tuple(int(i) for i in np.argwhere(~exact)[0])
+        raise ParameterError(name, raw[idx], allowed + " exactly representable in float64",
+                             f"entry at index {idx} would be rounded to {float(out[idx])!r}")
+    return out
+
+
+def _exact_value(v):
+    """The exact rational value of a real scalar (ints, floats, Fractions, Decimals, mpf)."""
+    from fractions import Fraction
+    from .params import exact_fraction
+    exact = exact_fraction(v)
+    if exact is not None:
+        return exact
+    if isinstance(v, mpmath.mpf):
+        man, exp = v.man_exp
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    if isinstance(v, np.generic):
+        v = v.item()
+    return Fraction(v)
+
+
 def _check_inputs(X) -> np.ndarray:
     allowed = "a finite real (n, d) array"
-    try:
-        Xa = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError("X", type(X).__name__, allowed) from None
+    Xa = exact_float64("X", X, allowed)
     if Xa.ndim != 2 or Xa.shape[0] < 1 or Xa.shape[1] < 1:
         raise ParameterError("X", f"shape {Xa.shape}", allowed + " with n, d >= 1")
     if not np.all(np.isfinite(Xa)):
@@ -464,10 +587,7 @@ def _check_inputs(X) -> np.ndarray:
 
 def _check_labels(y, n: int, signs: bool) -> np.ndarray:
     allowed = "labels in {-1, +1}" if signs else "finite real labels"
-    try:
-        ya = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError("y", type(y).__name__, f"{allowed}, shape (n,)") from None
+    ya = exact_float64("y", y, allowed)
     if ya.shape != (n,):
         raise ParameterError("y", f"shape {ya.shape}", f"{allowed}, shape ({n},) to match X")
     if signs and not np.all((ya == 1) | (ya == -1)):

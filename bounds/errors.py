@@ -9,11 +9,47 @@ from __future__ import annotations
 
 __all__ = [
     "ParameterError",
+    "MissingParameterError",
     "UnknownParameterError",
     "HypothesisError",
     "UnknownTheoremError",
     "NotEvaluableError",
+    "UndecidedHypothesisError",
 ]
+
+
+def show(value) -> str:
+    """A value as a user wrote it, for error messages: no NumPy or mpmath reprs.
+
+    >>> import numpy as np
+    >>> show(np.float64(1.0)), show(np.int64(3)), show("1e6"), show(np.array([1.0, 2.0]))
+    ('1.0', '3', "'1e6'", '[1.0, 2.0]')
+    """
+    import numpy as np
+    if isinstance(value, np.ndarray):
+        flat = value.ravel()
+        items = [show(v) for v in flat[:6].tolist()]
+        text = ", ".join(items) + (", ..." if flat.size > 6 else "")
+        return f"[{text}]" if value.ndim <= 1 else f"array of shape {value.shape}: [{text}]"
+    if isinstance(value, np.generic):
+        if isinstance(value, np.floating) and value.dtype.itemsize > 8:
+            return np.format_float_scientific(value, unique=True, trim="-")
+        return show(value.item())
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(show(v) for v in value[:6]) + (", ..." if len(value) > 6 else "")
+        if isinstance(value, tuple):
+            return f"({inner}{',' if len(value) == 1 else ''})"
+        return f"[{inner}]"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 40:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:13]}e+{len(digits) - 1} (an int)"
+    try:
+        import mpmath
+        if isinstance(value, mpmath.mpf):
+            return mpmath.nstr(value, 17)
+    except ImportError:  # pragma: no cover - mpmath is a dependency
+        pass
+    return repr(value)
 
 
 class ParameterError(ValueError):
@@ -33,10 +69,19 @@ class ParameterError(ValueError):
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
-        msg = f"parameter {parameter!r}={value!r} is invalid: allowed {allowed}"
+        self.detail = detail
+        msg = f"parameter {parameter!r}={show(value)} is invalid: allowed {allowed}"
         if detail:
             msg += f" ({detail})"
         super().__init__(msg)
+
+
+class MissingParameterError(ParameterError):
+    """A required parameter (one without a default) was not passed."""
+
+    def __init__(self, parameter: str, allowed: str):
+        super().__init__(parameter, None, allowed)
+        self.args = (f"missing required parameter {parameter!r} (allowed {allowed})",)
 
 
 class UnknownParameterError(ParameterError):
@@ -92,3 +137,34 @@ class NotEvaluableError(ValueError):
         self.reason = reason
         super().__init__(f"{theorem_id} has status {status!r} and is not evaluated as "
                          f"{what}: {reason}")
+
+
+class UndecidedHypothesisError(ValueError):
+    """A hypothesis that the toolkit could not decide: an internal limit, not a failed hypothesis.
+
+    Raised when the ball enclosures of both sides of a hypothesis still overlap at the
+    highest precision tried (the sides are equal, or equal far below the working precision,
+    e.g. ``eps = 60 W J`` exactly in a hypothesis with logs). The parameters may well satisfy
+    the theorem; the toolkit cannot prove it either way.
+
+    Attributes
+    ----------
+    theorem_id : str
+    undecided : list
+        The :class:`bounds.theorem.HypothesisResult` objects (``decided_by='undecided'``).
+    bits : int
+        The highest ball precision tried.
+    """
+
+    def __init__(self, theorem_id: str, undecided: list, bits: int):
+        self.theorem_id = theorem_id
+        self.undecided = list(undecided)
+        self.bits = bits
+        names = ", ".join(h.name for h in self.undecided)
+        parts = "; ".join(h.describe() for h in self.undecided)
+        super().__init__(
+            f"{theorem_id}: cannot decide hypothesis {names} at these parameters: {parts}; "
+            f"the ball enclosures of both sides still overlap at {bits} bits (the sides are "
+            "equal, or equal far below the working precision). This is a limit of the toolkit, "
+            "not a failed hypothesis; pass check=False to evaluate anyway (the result is then "
+            "marked as not proved to be within the hypotheses).")

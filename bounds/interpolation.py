@@ -119,7 +119,8 @@ def _screen(X: np.ndarray, y: np.ndarray, norm: str, chunk: int):
         J = np.arange(I.size) - np.repeat(np.cumsum(counts) - counts, counts) + I + 1
         if I.size == 0:
             continue
-        diff = X[I] - X[J]
+        with np.errstate(over="ignore"):      # +-inf differences are certified in Arb below
+            diff = X[I] - X[J]
         same = ~diff.any(axis=1)          # x - y == 0 exactly iff x == y in IEEE arithmetic
         dy = np.abs(y[I] - y[J])
         clash = same & (y[I] != y[J])

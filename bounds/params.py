@@ -9,8 +9,10 @@ is refused, not rounded.
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -20,7 +22,68 @@ import sympy
 
 from .errors import ParameterError
 
-__all__ = ["Parameter", "integer", "positive", "probability", "real", "at_least"]
+__all__ = ["Parameter", "integer", "positive", "probability", "real", "at_least",
+           "decimal_string", "exact_fraction", "exact_rational"]
+
+#: A decimal literal: optional sign, digits with an optional point, optional exponent; Python's
+#: underscores are allowed between digits (``"1_000"``). No ``inf``, ``nan``, hex or spaces inside.
+_DECIMAL = re.compile(r"[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)"
+                      r"(?:[eE][+-]?\d(?:_?\d)*)?")
+
+
+def decimal_string(text: str) -> str | None:
+    """A decimal literal in the canonical form that mpmath and python-flint both parse, or None.
+
+    Both paths of the toolkit (mpmath values, Arb balls) must read a user's string as the same
+    number: underscores are removed and anything that is not a plain decimal literal is refused.
+
+    >>> decimal_string(" 1_000.5e-3 "), decimal_string("1e6"), decimal_string("inf")
+    ('1000.5e-3', '1e6', None)
+    """
+    t = text.strip()
+    return t.replace("_", "") if _DECIMAL.fullmatch(t) else None
+
+
+def exact_fraction(value) -> Fraction | None:
+    """The exact rational value of a number that is not a plain double, or None.
+
+    For ``numpy.longdouble`` (wider than float64) and ``decimal.Decimal``: converting them with
+    ``float()`` would round.
+    """
+    if isinstance(value, np.floating) and value.dtype.itemsize > 8 and np.isfinite(value):
+        return Fraction(*value.as_integer_ratio())
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return Fraction(value)
+    return None
+
+
+def exact_rational(value) -> Fraction | None:
+    """The exact rational value of a finite real input, or None (not a finite real number).
+
+    Reads ints, floats, NumPy scalars (``longdouble`` included), ``Fraction``, ``Decimal``,
+    mpmath numbers and decimal strings (:func:`decimal_string`); booleans are not numbers here.
+
+    >>> exact_rational("0.1"), exact_rational(0.5), exact_rational(True)
+    (Fraction(1, 10), Fraction(1, 2), None)
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, str):
+        text = decimal_string(value)
+        return None if text is None else Fraction(decimal.Decimal(text))
+    exact = exact_fraction(value)
+    if exact is not None:
+        return exact
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            return None
+        man, exp = value.man_exp
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (int, Fraction)) or (isinstance(value, float) and math.isfinite(value)):
+        return Fraction(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -106,8 +169,28 @@ class Parameter:
         if self.integer and not mpmath.isint(x):
             raise ParameterError(self.name, value, self.domain_str(), "must be an integer")
         if not self._in_domain(x):
-            raise ParameterError(self.name, value, self.domain_str())
+            x = self._inside(value)
         return x
+
+    def _inside(self, value) -> mpmath.mpf:
+        """A valid input that rounding at the working precision moved out of the domain.
+
+        ``eps = "0.99999999999999999999999999999"`` rounds to 1 at 25 digits: it is read with
+        as many bits as it takes to stay inside (the number keeps them through the arithmetic
+        that follows), instead of being refused for a rounding the user did not make.
+        """
+        exact = exact_rational(value)
+        if exact is None or not self._in_domain(exact):
+            raise ParameterError(self.name, value, self.domain_str())
+        prec = mpmath.mp.prec
+        while prec <= 1 << 16:
+            prec *= 4
+            with mpmath.workprec(prec):
+                x = mpmath.mpf(exact.numerator) / exact.denominator
+            if self._in_domain(x):
+                return x
+        raise ParameterError(self.name, value, self.domain_str(),
+                             "closer to an end of the domain than 65536 bits resolve")
 
     def _to_mpf(self, value):
         if isinstance(value, bool):
@@ -125,12 +208,20 @@ class Parameter:
                     raise TypeError
                 return mpmath.mpf(v)
             if isinstance(value, str):
-                return mpmath.mpf(value.strip())
+                text = decimal_string(value)
+                if text is None:
+                    raise ValueError
+                return mpmath.mpf(text)
+            exact = exact_fraction(value)
+            if exact is not None:
+                return mpmath.mpf(exact.numerator) / exact.denominator
+            if isinstance(value, decimal.Decimal):
+                return mpmath.mpf(str(value))     # a non-finite Decimal: refused by the caller
             if isinstance(value, numbers.Integral):
                 return mpmath.mpf(int(value))
             if isinstance(value, (numbers.Real, np.floating)):
                 return mpmath.mpf(float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
         raise ParameterError(self.name, value, self.domain_str(), "not a real number")
 
@@ -146,25 +237,46 @@ class Parameter:
         Raises
         ------
         ParameterError
+            naming the first offending entry (by index) and the allowed range, also for a valid
+            number beyond float64's range (``10**400``) and for masked entries: use
+            :meth:`Theorem.evaluate`, which masks those, or the scalar path.
+        """
+        arr, skip = self.validate_array_masked(value)
+        if skip.any():
+            idx = tuple(int(i) for i in np.argwhere(skip)[0]) if skip.ndim else ()
+            raise ParameterError(self.name, value, self.domain_str(),
+                                 f"masked or beyond float64's range at index {idx}")
+        return arr
+
+    def validate_array_masked(self, value) -> tuple[np.ndarray, np.ndarray]:
+        """Check every entry; return ``(float64 array, skip)``.
+
+        ``skip`` is True at masked entries (of a ``numpy.ma.MaskedArray``) and at valid numbers
+        that float64 cannot represent (``10**400``, a huge ``longdouble``); those entries of the
+        array hold a valid placeholder. Object and string arrays are read entry by entry as the
+        scalar path reads them (``"1e6"``, ``Fraction``, ``Decimal``, huge ``int``).
+
+        Raises
+        ------
+        ParameterError
             naming the first offending entry (by index) and the allowed range.
         """
+        masked = None
+        if isinstance(value, np.ma.MaskedArray):
+            masked = np.ma.getmaskarray(value)
+            value = np.ma.getdata(value)
         try:
             arr = np.asarray(value)
         except Exception:  # pragma: no cover - numpy accepts almost anything
-            raise ParameterError(self.name, value, self.domain_str(), "not array-like")
-        if arr.dtype == object:
-            # e.g. exact SymPy constants; the float path rounds them to nearest
-            try:
-                if any(isinstance(v, (bool, np.bool_, str)) for v in arr.flat):
-                    raise TypeError
-                arr = arr.astype(np.float64)
-            except (TypeError, ValueError):
-                raise ParameterError(self.name, value, self.domain_str(),
-                                     "not a numeric array") from None
-        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number)):
-            raise ParameterError(self.name, value, self.domain_str(), "not a numeric array")
-        if np.iscomplexobj(arr):
-            raise ParameterError(self.name, value, self.domain_str(), "complex values")
+            raise ParameterError(self.name, value, self.domain_str(), "not array-like") from None
+        if arr.dtype.kind in "OUS" or (arr.dtype.kind == "f" and arr.dtype.itemsize > 8):
+            # read entry by entry, exactly (a longdouble or "0.1" is not a double)
+            arr, skip = self._object_array(arr, masked)
+            return arr, skip if masked is None else (skip | masked)
+        if arr.dtype.kind not in "iuf":
+            why = "complex values" if arr.dtype.kind == "c" else (
+                "booleans are not numbers here" if arr.dtype.kind == "b" else "not a numeric array")
+            raise ParameterError(self.name, value, self.domain_str(), why)
         arr = np.asarray(arr, dtype=np.float64)
         # one fused pass in the common case; NaN fails every comparison and
         # +-inf fails the finiteness bound, so this also screens non-finite values
@@ -173,24 +285,59 @@ class Parameter:
         good = lo_ok & hi_ok
         if self.integer:
             good &= np.floor(arr) == arr
-        if good.all():
-            return arr
-        self._raise_array_error(arr)
+        if masked is None:
+            if not good.all():
+                self._raise_array_error(arr, ~good)
+            return arr, np.zeros(arr.shape, dtype=bool)
+        if not (good | masked).all():
+            self._raise_array_error(arr, ~(good | masked))
+        return np.where(masked, self._inner_point(), arr), masked
 
-    def _raise_array_error(self, arr: np.ndarray):
+    def _object_array(self, arr: np.ndarray, masked) -> tuple[np.ndarray, np.ndarray]:
+        """Entries of an object/string array read by the scalar rules; huge ones flagged."""
+        out = np.empty(arr.shape, dtype=np.float64)
+        huge = np.zeros(arr.shape, dtype=bool)
+        for idx, v in np.ndenumerate(arr):
+            if masked is not None and masked[idx]:
+                out[idx] = self._inner_point()
+                continue
+            try:
+                x = self.validate(v.item() if isinstance(v, np.generic) and v.dtype.kind in "US"
+                                  else v)
+            except ParameterError as exc:
+                where = [exc.detail] if exc.detail else []
+                where += [f"at index {idx}"] if idx else []
+                raise ParameterError(self.name, v, self.domain_str(), " ".join(where)) from None
+            f = float(x)
+            # valid, but float64 cannot hold it inside the domain (10**400, 1 - 1e-30)
+            huge[idx] = not (math.isfinite(f) and self._in_domain(f)
+                             and (not self.integer or f.is_integer()))
+            out[idx] = self._inner_point() if huge[idx] else f
+        return out, huge
+
+    def _inner_point(self) -> float:
+        """A point of the domain, standing in for masked or unrepresentable entries."""
+        lo, hi = self.low, self.high
+        if math.isinf(lo) and math.isinf(hi):
+            return 0.0
+        if math.isinf(hi):
+            return lo + 1
+        if math.isinf(lo):
+            return hi - 1
+        mid = (lo + hi) / 2
+        return float(math.floor(mid)) if self.integer else mid
+
+    def _raise_array_error(self, arr: np.ndarray, bad: np.ndarray):
         """Name the first offending entry and why it is refused."""
-        bad = ~np.isfinite(arr)
-        why = "not finite"
-        if not bad.any():
-            lo_ok = arr > self.low if self.low_open else arr >= self.low
-            hi_ok = arr < self.high if self.high_open else arr <= self.high
-            bad = ~(lo_ok & hi_ok)
-            why = "outside the domain"
-            if not bad.any():
-                bad = np.floor(arr) != arr
-                why = "must be an integer"
         idx = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
-        raise ParameterError(self.name, float(arr[idx]), self.domain_str(),
+        v = float(arr[idx])
+        if not math.isfinite(v):
+            why = "not finite"
+        elif not self._in_domain(v):
+            why = "outside the domain"
+        else:
+            why = "must be an integer"
+        raise ParameterError(self.name, v, self.domain_str(),
                              f"{why} at index {idx}" if idx else why)
 
 

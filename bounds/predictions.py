@@ -108,7 +108,8 @@ class Predictions:
                      f"{r.p_low:.2g} to {r.p_high:.2g}", r.paper_prediction, r.observed]
             if with3:
                 cells.append(" to ".join(
-                    f"{float(s.value):.3g}" + ("" if s.within_hypotheses else " (hyp. fail)")
+                    ("-" if s.value is None else f"{float(s.value):.3g}")
+                    + ("" if s.within_hypotheses else " (hyp. fail)")
                     for s in (r.theorem3["low"], r.theorem3["high"])))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
@@ -169,5 +170,6 @@ def _theorem3(ds: _Dataset, explicit: dict) -> dict:
     law = get("universal_law")
     out = {}
     for key, d in zip(("low", "high"), ds.d_eff):
-        out[key] = law.solve("p", n=int(ds.n), d=int(d), **explicit)
+        # outside the hypotheses the value is still shown, marked '(hyp. fail)'
+        out[key] = law.solve("p", n=int(ds.n), d=int(d), check=False, **explicit)
     return out

@@ -29,9 +29,10 @@ import mpmath
 import numpy as np
 import sympy
 
-from .errors import (HypothesisError, NotEvaluableError, ParameterError,
-                     UnknownParameterError)
+from .errors import (HypothesisError, MissingParameterError, NotEvaluableError, ParameterError,
+                     UndecidedHypothesisError, UnknownParameterError)
 from .params import Parameter
+from .rounding import nstr_directed
 
 __all__ = ["Status", "Citation", "Hypothesis", "HypothesisResult", "BoundValue",
            "SolveResult", "DataBound", "Theorem", "TrivialFloor"]
@@ -102,10 +103,19 @@ class HypothesisResult:
     def __bool__(self):
         return bool(self.holds)
 
-    def __str__(self):
-        verdict = "holds" if self.holds else "FAILS"
+    @property
+    def undecided(self) -> bool:
+        """True when the balls could not decide it (counted as failing, the safe side)."""
+        return self.decided_by == "undecided"
+
+    def describe(self) -> str:
+        """The hypothesis with its computed sides, without a verdict."""
         return (f"{self.name} [{self.description}]: "
-                f"{mpmath.nstr(self.lhs, 8)} {self.relation} {mpmath.nstr(self.rhs, 8)} {verdict}")
+                f"{mpmath.nstr(self.lhs, 8)} {self.relation} {mpmath.nstr(self.rhs, 8)}")
+
+    def __str__(self):
+        verdict = "UNDECIDED" if self.undecided else ("holds" if self.holds else "FAILS")
+        return f"{self.describe()} {verdict}"
 
 
 @dataclass(frozen=True)
@@ -160,11 +170,13 @@ class Hypothesis:
         """Decide the hypothesis in ball arithmetic, raising the precision as needed.
 
         ``balls_at(bits)`` returns ``{symbol: flint.arb}``. Returns True
-        (proved to hold), False (proved to fail) or None (undecided at 4096
-        bits, or a side without a ball-arithmetic rule).
+        (proved to hold), False (proved to fail) or None (undecided at
+        :func:`max_decision_bits` of ``bits``, or a side without a
+        ball-arithmetic rule).
         """
         from ._verified import arb_eval, arb_precision
-        while bits <= 4096:
+        top = max_decision_bits(bits)
+        while bits <= top:
             try:
                 with arb_precision(bits):
                     env = balls_at(bits)
@@ -181,7 +193,7 @@ class Hypothesis:
                             return False
             except (NotImplementedError, FloatingPointError, ValueError, TypeError, KeyError):
                 return None
-            bits *= 4
+            bits = min(bits * 4, top) if bits < top else top + 1
         return None
 
     def check_array(self, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -192,7 +204,18 @@ class Hypothesis:
         flhs, frhs, syms = self._np
         args = [arrays[s.name] for s in syms]
         lhs, rhs = flhs(*args), frhs(*args)
-        return np.asarray(lhs < rhs if self.strict else lhs <= rhs)
+        holds = lhs < rhs if self.strict else lhs <= rhs
+        # both sides overflowed: float64 cannot decide, count it as failing (masked)
+        return np.asarray(holds & ~(np.isinf(lhs) & np.isinf(rhs)))
+
+
+def max_decision_bits(bits: int) -> int:
+    """Highest ball precision tried when deciding a hypothesis that starts at ``bits``.
+
+    At least 4096 bits and 16 times the starting precision, so that a high requested
+    precision (``precision=1300`` starts at ~4400 bits) still gets its rounds of refinement.
+    """
+    return max(4096, 16 * int(bits))
 
 
 class BoundValue(mpmath.mpf):
@@ -204,19 +227,32 @@ class BoundValue(mpmath.mpf):
     ``check=False``. For records with a trivial floor, ``floor`` is its value
     and ``vacuous`` is True when the bound does not exceed it (both None
     for records without one; see ``docs/conventions.md``).
+
+    It prints at the precision it was computed at (``precision`` digits,
+    not the global ``mp.dps``), rounded *down* when it is rigorous, so the
+    printed number is still a valid lower bound:
+
+    >>> import bounds
+    >>> v = bounds.get("minimal_interpolation").lower_bound(dy=2, dx=3, precision=30)
+    >>> print(v)
+    0.666666666666666666666666666666
+    >>> v
+    BoundValue(0.666666666666666666666666666666, minimal_interpolation)
     """
 
     __slots__ = ("theorem_id", "within_hypotheses", "failed", "guarantee", "enclosure",
-                 "floor", "vacuous")
+                 "floor", "vacuous", "digits")
 
     def __new__(cls, value, theorem_id: str, within_hypotheses: bool,
-                failed: tuple = (), guarantee: str = "", enclosure: tuple | None = None):
+                failed: tuple = (), guarantee: str = "", enclosure: tuple | None = None,
+                digits: int | None = None):
         self = mpmath.mpf.__new__(cls, value)
         self.theorem_id = theorem_id
         self.within_hypotheses = within_hypotheses
         self.failed = tuple(failed)
         self.guarantee = guarantee
         self.enclosure = enclosure
+        self.digits = int(digits) if digits is not None else mpmath.mp.dps
         self.floor = self.vacuous = None     # set by _marks_vacuity (records with a trivial floor)
         return self
 
@@ -225,38 +261,63 @@ class BoundValue(mpmath.mpf):
         """True when the value is the lower end of a ball enclosure of the formula (rounded down)."""
         return self.enclosure is not None
 
+    def __str__(self):
+        return nstr_directed(self, self.digits, "down" if self.rigorous else "nearest")
+
     def __repr__(self):
         tag = "" if self.within_hypotheses else ", OUTSIDE HYPOTHESES"
-        return f"BoundValue({mpmath.nstr(self, mpmath.mp.dps)}, {self.theorem_id}{tag})"
+        return f"BoundValue({self}, {self.theorem_id}{tag})"
 
 
-@dataclass(frozen=True)
+#: ``SolveResult.status`` values.
+SOLVED, EVERY_VALUE, NO_VALUE = "solved", "every_value", "no_value"
+
+
+@dataclass(frozen=True, repr=False)
 class SolveResult:
     """Solution of ``bound(unknown) = lip`` for one parameter.
+
+    Prints as a short summary (like :class:`scipy.optimize.RootResults`).
 
     Attributes
     ----------
     unknown : str
-    value : mpmath.mpf
+    value : int, mpmath.mpf or None
         The extreme admissible value: the smallest (``direction='min'``) or
         largest (``'max'``) value of ``unknown`` for which the bound does not
-        exceed ``lip``, rounded inward to an integer for integer parameters.
+        exceed ``lip``, rounded inward to an integer (a Python ``int``) for
+        integer parameters. With ``status='every_value'`` the end of the
+        domain when it belongs to the domain (``p = 1``), else None; with
+        ``status='no_value'`` None.
     direction : str
         ``'min'`` or ``'max'``.
     exact : bool
         True when SymPy inverted the bound in closed form (``solution`` holds
         the formula); False for a certified numerical bracket.
     bracket : tuple
-        ``(lo, hi)`` containing the real root.
+        ``(lo, hi)`` containing the real root; for ``'every_value'`` and
+        ``'no_value'`` the span of the domain that was searched.
     solution : sympy.Expr or None
     hypotheses : list of HypothesisResult
-        The hypotheses at ``value``.
+        The hypotheses at ``value`` (at ``no_value``/``every_value`` without
+        an attained end: only those not involving ``unknown``).
     certified : bool
         True when ball arithmetic (python-flint, from the parameters as
         given) proves that the bound at ``value`` is ``<= lip`` and, past it
         (the neighbouring integer, the other end of ``bracket`` for real
         unknowns, or for a closed form the point at relative distance
         ``10**-precision`` beyond ``value``), ``> lip``: ``value`` is then
+        provably admissible and provably extreme up to that distance. For
+        ``'every_value'`` at a domain end: the bound there is proved ``<= lip``;
+        for ``'no_value'``: the bound is proved ``> lip`` at the domain's end
+        where it is smallest (uncertified for an open or infinite end).
+    status : str
+        ``'solved'``; ``'every_value'`` (the bound never exceeds ``lip``: the
+        theorem rules out no value of ``unknown``); ``'no_value'`` (the bound
+        exceeds ``lip`` on the whole searched domain: no value of ``unknown``
+        allows ``Lip(f) <= lip``).
+    digits : int
+        Decimal digits of the computation (used when printing).
         provably admissible and provably extreme up to that distance.
     floor : mpmath.mpf or None
         The record's trivial floor at ``value`` (None: the record has none).
@@ -277,6 +338,8 @@ class SolveResult:
     lip: object
     hypotheses: list
     certified: bool = False
+    status: str = SOLVED
+    digits: int = 15
     floor: object = None
     informative: bool | None = None
     note: str = ""
@@ -284,6 +347,54 @@ class SolveResult:
     @property
     def within_hypotheses(self) -> bool:
         return all(self.hypotheses)
+
+    @property
+    def message(self) -> str:
+        """The answer in words."""
+        word = "least" if self.direction == "min" else "largest"
+        lip = nstr_directed(self.lip, self.digits)
+        if self.status == NO_VALUE:
+            return (f"no {self.unknown} in the searched range allows Lip(f) <= {lip}: the bound "
+                    f"exceeds {lip} for every value")
+        if self.status == EVERY_VALUE:
+            return (f"every {self.unknown} allows Lip(f) <= {lip}: the bound never exceeds {lip}"
+                    + ("" if self.value is None else
+                       f" ({word} value of the domain: {self._shown(self.value)})"))
+        return f"{word} {self.unknown} with bound <= {lip}: {self._shown(self.value)}"
+
+    def _shown(self, v) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, int):
+            text = str(v)
+            # an integer longer than the working precision: its digits are not all meaningful
+            return text if len(text) <= max(self.digits, 20) else (
+                f"{text[0]}.{text[1:self.digits]}e+{len(text) - 1} (an integer of {len(text)} digits)")
+        # printed on the admissible side, so the printed value is admissible too
+        return nstr_directed(v, self.digits, "up" if self.direction == "min" else "down")
+
+    def __repr__(self):
+        if self.exact:
+            method = f"closed form {self.unknown} = {self.solution}"
+        elif self.status == SOLVED:
+            method = (f"bisection, bracket [{nstr_directed(self.bracket[0], 12)}, "
+                      f"{nstr_directed(self.bracket[1], 12)}]")
+        else:
+            method = (f"search of {self.unknown} over [{nstr_directed(self.bracket[0], 6)}, "
+                      f"{nstr_directed(self.bracket[1], 6)}]")
+        failed = [h.name for h in self.hypotheses if not h]
+        rows = [("status", f"{self.status}: {self.message}"),
+                ("value", self._shown(self.value)),
+                ("method", method),
+                ("certified", str(self.certified)),
+                ("hypotheses", "hold" if not failed else "FAIL: " + ", ".join(failed))]
+        if self.note:
+            rows.append(("note", ("NOT INFORMATIVE: " if self.informative is False else "")
+                         + self.note))
+        w = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k.rjust(w)}: {v}" for k, v in rows)
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -371,6 +482,27 @@ def _stable(expr: sympy.Expr) -> sympy.Expr:
     return sympy.expand_log(expr, force=True)
 
 
+def _with_expm1(expr: sympy.Expr) -> sympy.Expr:
+    """Rewrite ``a**e - 1`` (``e`` not an integer) as ``expm1(e log a)`` for the float path.
+
+    ``(eps n / 4)**(1/d) - 1`` at ``d = 1e12`` loses six digits to cancellation in float64;
+    ``expm1`` keeps them.
+    """
+    from sympy.codegen.cfunctions import expm1
+
+    def cancels(e):
+        if not e.is_Add or len(e.args) != 2 or sympy.S.NegativeOne not in e.args:
+            return False
+        other = e.args[0] if e.args[1] == -1 else e.args[1]
+        return other.is_Pow and not other.exp.is_Integer
+
+    def rewrite(e):
+        p = e.args[0] if e.args[1] == -1 else e.args[1]
+        return expm1(p.exp * sympy.log(p.base))
+
+    return expr.replace(cancels, rewrite)
+
+
 class _FloatFn:
     """A SymPy expression compiled for NumPy, fast with a stable fallback.
 
@@ -382,7 +514,7 @@ class _FloatFn:
     """
 
     def __init__(self, syms, expr):
-        expr = sympy.sympify(expr)
+        expr = _with_expm1(sympy.sympify(expr))
         self.fast = sympy.lambdify(syms, expr, modules="numpy")
         stable = _stable(expr)
         self.stable = self.fast if stable == expr else sympy.lambdify(syms, stable, modules="numpy")
@@ -437,7 +569,8 @@ def _marks_vacuity_array(evaluate: Callable) -> Callable:
             return out
         full = self._complete(arrays)
         syms = sorted(tf.expr.free_symbols, key=str)
-        vals = [self.parameter(s.name).validate_array(full[s.name]) for s in syms]
+        # masked and unrepresentable entries hold placeholders: their values are masked anyway
+        vals = [self.parameter(s.name).validate_array_masked(full[s.name])[0] for s in syms]
         floor = np.broadcast_to(np.asarray(_FloatFn(syms, tf.expr)(*vals), dtype=np.float64),
                                 out.shape)
         out.floor = floor
@@ -463,7 +596,7 @@ def _notes_informativeness(solve: Callable) -> Callable:
         par = self.parameter(unknown)
         with mpmath.workdps(mpmath.mp.dps + GUARD_DIGITS):
             floor = _floor_at(self, {**params, unknown: res.value}) \
-                if par._in_domain(res.value) else None
+                if res.value is not None and par._in_domain(res.value) else None
             notes = []
             if floor is not None and not res.lip > floor:
                 notes.append(f"lip = {mpmath.nstr(res.lip, 6)} does not exceed the trivial floor "
@@ -605,7 +738,7 @@ class Theorem:
             elif p.default is not None:
                 out[p.name] = p.default
             else:
-                raise ParameterError(p.name, None, p.domain_str(), "required parameter missing")
+                raise MissingParameterError(p.name, p.domain_str())
         return out
 
     def validate(self, **params) -> dict[str, mpmath.mpf]:
@@ -624,11 +757,14 @@ class Theorem:
             values = self.validate(**params)
             return self._check_hypotheses(params, values)
 
-    def _check_hypotheses(self, params, values) -> list[HypothesisResult]:
+    def _check_hypotheses(self, params, values, hypotheses=None) -> list[HypothesisResult]:
         """Each hypothesis decided in balls when possible (mpmath gives the reported sides).
 
         A hypothesis the balls cannot decide counts as failing: a bound is
-        never reported as valid on the strength of rounding noise.
+        never reported as valid on the strength of rounding noise (its
+        ``decided_by`` is ``'undecided'``; :meth:`lower_bound` raises
+        :class:`~bounds.errors.UndecidedHypothesisError` for it, not
+        :class:`~bounds.errors.HypothesisError`).
         """
         from ._verified import arb_of_input
         full = self._complete(params)
@@ -638,7 +774,7 @@ class Theorem:
 
         bits = int(mpmath.mp.dps * 3.33) + 16
         out = []
-        for h in self.hypothesis_list:
+        for h in self.hypothesis_list if hypotheses is None else hypotheses:
             r = h.check(values)
             verdict = h.decide(balls_at, bits)
             if verdict is None and any(isinstance(a, sympy.Function) and not hasattr(a, "_arb_")
@@ -682,8 +818,8 @@ class Theorem:
             values = self.validate(**params)
             results = self._check_hypotheses(params, values)
             failed = [r for r in results if not r.holds]
-            if failed and check:
-                raise HypothesisError(self.id, failed)
+            if check:
+                self._raise_failed(failed)
             value = self._mp_fn(*(values[p.name] for p in self.parameters))
             if isinstance(value, mpmath.mpc):
                 if value.imag != 0:
@@ -696,24 +832,43 @@ class Theorem:
             enclosure = self._enclosure(params, values, dps)
         with mpmath.workdps(dps):
             if enclosure is None:
-                return BoundValue(+value, self.id, not failed, failed, self.conclusion)
-            lo = mpmath.mp.make_mpf(mpmath.libmp.normalize(
-                *enclosure[0]._mpf_[:3], mpmath.libmp.bitcount(enclosure[0]._mpf_[1]),
-                mpmath.mp.prec, mpmath.libmp.round_floor)) if enclosure[0] else enclosure[0]
-            return BoundValue(lo, self.id, not failed, failed, self.conclusion, enclosure)
+                # computed with guard digits: rounded down, not to nearest, to the precision
+                return BoundValue(_round_to_prec(value, up=False), self.id, not failed, failed,
+                                  self.conclusion, digits=dps)
+            lo = _round_to_prec(enclosure[0], up=False)
+            return BoundValue(lo, self.id, not failed, failed, self.conclusion, enclosure,
+                              digits=dps)
+
+    def _raise_failed(self, failed: list, detail: str | None = None):
+        """Raise for failed hypotheses: proved failures first, then undecided ones."""
+        proved = [r for r in failed if not r.undecided]
+        if proved:
+            raise HypothesisError(self.id, proved, detail)
+        if failed:
+            bits = max_decision_bits(int(mpmath.mp.dps * 3.33) + 16)
+            raise UndecidedHypothesisError(self.id, failed, bits)
 
     def _enclosure(self, params, values, dps) -> tuple | None:
-        """Ball-arithmetic enclosure ``(lo, hi)`` of the bound, or None if none can be had."""
+        """Ball-arithmetic enclosure ``(lo, hi)`` of the bound, or None if none can be had.
+
+        The precision is raised (up to 16 times) while cancellation leaves the ball wider than
+        the requested digits: ``x**(1/d) - 1`` at ``d = 2e17`` loses 17 digits.
+        """
         from ._verified import arb_eval, arb_lower, arb_of_input, arb_precision, arb_upper
         full = self._complete(params)
-        bits = int((dps + GUARD_DIGITS) * 3.33) + 16
+        bits = start = int((dps + GUARD_DIGITS) * 3.33) + 16
+        want = int(dps * 3.33) + 8
         try:
-            with arb_precision(bits):
-                env = {p.symbol: arb_of_input(full[p.name], values[p.name]) for p in self.parameters}
-                ball = arb_eval(self.expr, env)
-                if not ball.is_finite():
-                    return None
-                return arb_lower(ball), arb_upper(ball)
+            while True:
+                with arb_precision(bits):
+                    env = {p.symbol: arb_of_input(full[p.name], values[p.name])
+                           for p in self.parameters}
+                    ball = arb_eval(self.expr, env)
+                    if not ball.is_finite():
+                        return None
+                    if ball.rel_accuracy_bits() >= want or bits >= 16 * start:
+                        return arb_lower(ball), arb_upper(ball)
+                bits *= 4
         except (NotImplementedError, FloatingPointError, ValueError, TypeError, KeyError):
             return None
 
@@ -728,6 +883,11 @@ class Theorem:
 
         Returns a ``numpy.ma.MaskedArray`` of float64: entries where a
         hypothesis fails are NaN in ``.data`` and masked (``.mask`` True).
+        Entries that float64 cannot represent are masked too, one by one:
+        a valid parameter beyond float64's range (``n=10**400``), a value
+        that overflows (``dx=1e-320``: ``+inf`` in ``.data``) and a
+        hypothesis whose float sides both overflow; :meth:`lower_bound`
+        evaluates those exactly. Masked input entries stay masked.
         Domain violations (``eps >= 1``, NaN, non-integer ``n``) raise
         :class:`~bounds.errors.ParameterError` naming the first bad entry.
         Parameters are validated and combined without first broadcasting
@@ -740,23 +900,32 @@ class Theorem:
         ...                                          eps=0.5, delta=0.01, W=10, J=10)
         >>> v.mask.tolist()
         [True, False]
+        >>> t = bounds.get("minimal_interpolation")
+        >>> t.evaluate(dy=1, dx=np.array([0.5, 1e-320])).tolist()   # 1e320 overflows float64
+        [2.0, None]
         """
         self._refuse_if_not_evaluable()
         full = self._complete(arrays)
-        vals = {p.name: p.validate_array(full[p.name]) for p in self.parameters}
-        shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
+        vals, skip = {}, np.zeros((), dtype=bool)
+        for p in self.parameters:
+            vals[p.name], s = p.validate_array_masked(full[p.name])
+            skip = skip | s if s.any() else skip
+        try:
+            shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
+        except ValueError:
+            raise ParameterError("arrays", {k: v.shape for k, v in vals.items()},
+                                 "shapes that broadcast together") from None
         ok = np.ones((), dtype=bool)
         for h in self.hypothesis_list:
             ok = ok & h.check_array(vals)
         out = np.asarray(self._np_fn(*(vals[p.name] for p in self.parameters)), dtype=np.float64)
         ok = np.broadcast_to(ok, shape)
-        out = np.where(ok, out, np.nan)
-        with np.errstate(all="ignore"):
-            total = np.sum(out, where=ok)
-        if not np.isfinite(total) and not np.isfinite(out[ok]).all():
-            # a non-finite value where the hypotheses hold is a bug, never a result
-            raise FloatingPointError(f"{self.id}: non-finite value inside the hypotheses")
-        return np.ma.MaskedArray(out, mask=~ok)
+        out = np.broadcast_to(out, shape)
+        # inside the hypotheses a non-finite float value is an overflow (the bound is real
+        # there): masked, with +inf in .data when it overflowed upwards
+        mask = ~ok | np.broadcast_to(skip, shape) | ~np.isfinite(out)
+        data = np.where(mask, np.where(ok & (out == np.inf), np.inf, np.nan), out)
+        return np.ma.MaskedArray(data, mask=mask)
 
     # -- data-dependent form ----------------------------------------------
     def from_data(self, X, y, **kwargs) -> DataBound:
@@ -772,7 +941,8 @@ class Theorem:
 
     # -- inversion --------------------------------------------------------
     @_notes_informativeness
-    def solve(self, unknown: str, *, lip, precision: int | None = None, **params) -> SolveResult:
+    def solve(self, unknown: str, *, lip, precision: int | None = None, check: bool = True,
+              **params) -> SolveResult:
         """Extreme value of one parameter at which the bound reaches ``lip``.
 
         The bound must be monotone in ``unknown`` at the given values of the
@@ -787,15 +957,30 @@ class Theorem:
         Closed form when SymPy can invert the bound (checked numerically
         before it is trusted); otherwise bisection at raised precision, with
         the bracket returned. Integer unknowns are rounded to the admissible
-        side and re-checked at the integer.
+        side, re-checked at the integer and returned as ``int``.
+
+        When the bound never exceeds ``lip`` (every value is admissible) or
+        exceeds it on the whole searched domain (none is), that is the answer
+        (``status='every_value'`` / ``'no_value'``), not an error.
+
+        As :meth:`lower_bound`, a hypothesis that fails (those not involving
+        ``unknown`` before solving, all of them at the solution) raises
+        :class:`~bounds.errors.HypothesisError` unless ``check=False``; the
+        result then lists the failures in ``hypotheses``.
 
         Examples
         --------
         >>> import bounds
-        >>> r = bounds.get("universal_law").solve("p", lip=1, n=10**9, d=1000, eps=0.5,
-        ...                                       delta=0.01, W=10, J=10)
-        >>> r.direction, r.exact
-        ('min', True)
+        >>> law = bounds.get("universal_law")
+        >>> r = law.solve("p", lip=1, n=10**9, d=1000, eps=0.5, delta=0.01, W=10, J=10)
+        >>> r.direction, r.exact, type(r.value)
+        ('min', True, <class 'int'>)
+        >>> print(law.solve("p", lip=1000, n=10**9, d=1000, eps=0.5, delta=0.01, W=10, J=10))
+            status: every_value: every p allows Lip(f) <= 1000.0: the bound never exceeds 1000.0 (least value of the domain: 1)
+             value: 1
+            method: search of p over [2.0, 1.0e+1000]
+         certified: True
+        hypotheses: hold
 
         A real unknown in closed form is certified against a point just past it:
 
@@ -814,37 +999,68 @@ class Theorem:
         lip_p = Parameter("lip", "target Lipschitz level", low=0.0)
         with mpmath.workdps(dps + GUARD_DIGITS):
             L = lip_p.validate(lip)
-            fixed = {k: v for k, v in self._complete({**params, unknown: _placeholder(par)}).items()
+            guess = _placeholder(par)
+            fixed = {k: v for k, v in self._complete({**params, unknown: guess}).items()
                      if k != unknown}
             fixed = {k: self.parameter(k).validate(v) for k, v in fixed.items()}
+            # hypotheses without the unknown hold or fail whatever the answer: decide them first
+            pre = self._check_hypotheses(
+                {**params, unknown: guess}, {**fixed, unknown: mpmath.mpf(guess)},
+                [h for h in self.hypothesis_list
+                 if par.symbol not in h.lhs.free_symbols | h.rhs.free_symbols])
+            if check:
+                self._raise_failed([r for r in pre if not r], _SOLVE_ANYWAY)
             x = par.symbol
             subs = {self.symbols[k]: sympy.Float(v, dps + GUARD_DIGITS) for k, v in fixed.items()}
             f = _real_valued(sympy.lambdify(x, self.expr.subs(subs), modules="mpmath"))
             direction = self._direction(par, subs)
-            solution, root, bracket = self._invert(x, unknown, fixed, L, f, par)
-            value = root
-            if par.integer:
-                value = mpmath.ceil(root) if direction == "min" else mpmath.floor(root)
-                # guard against a closed form landing one ulp on the wrong side
-                if direction == "min" and f(value) > L:
-                    value += 1
-                if direction == "max" and f(value) > L:
-                    value -= 1
-            value, certified = self._certify_solution(params, fixed, unknown, par, lip, L,
-                                                      value, direction, bracket, dps)
-            hyps = self._check_hypotheses({**params, unknown: value}, {**fixed, unknown: value}) \
-                if par._in_domain(value) else []
+            solution, root, bracket, status = self._invert(x, unknown, fixed, L, f, par)
+            value, certified = root, False
+            if status == SOLVED:
+                if par.integer:
+                    value = mpmath.ceil(root) if direction == "min" else mpmath.floor(root)
+                    # guard against a closed form landing one ulp on the wrong side
+                    if direction == "min" and f(value) > L:
+                        value += 1
+                    if direction == "max" and f(value) > L:
+                        value -= 1
+            elif status == EVERY_VALUE:
+                value = _attained_end(par, direction)
+            else:
+                # no value: certified when the bound is proved > lip where it is smallest
+                low_end = _attained_end(par, "max" if direction == "min" else "min")
+                if low_end is not None:
+                    certified = self._certify_solution(params, fixed, unknown, par, lip, L,
+                                                       low_end, direction, bracket, dps, True)[1]
+                value = None
+            if value is not None:
+                value, certified = self._certify_solution(
+                    params, fixed, unknown, par, lip, L, value, direction,
+                    bracket if status == SOLVED else (value, value), dps)
+            hyps = pre
+            if value is not None and par._in_domain(value):
+                hyps = self._check_hypotheses({**params, unknown: value}, {**fixed, unknown: value})
+                if check:
+                    self._raise_failed(
+                        [r for r in hyps if not r],
+                        f"They fail at the solution {unknown} = {mpmath.nstr(value, 15)}. "
+                        + _SOLVE_ANYWAY)
         with mpmath.workdps(dps):
-            return SolveResult(unknown, +value, direction, solution is not None,
-                               tuple(+b for b in bracket), solution, +L, hyps, certified)
+            if value is not None:
+                # to the working precision on the admissible side, so the certificate still holds
+                value = int(value) if par.integer else _round_to_prec(value, direction == "min")
+            return SolveResult(unknown, value, direction, solution is not None,
+                               tuple(+b for b in bracket), solution, +L, hyps, certified,
+                               status, dps)
 
     def _certify_solution(self, params, fixed, unknown, par, lip, L, value, direction,
-                          bracket, dps) -> tuple:
+                          bracket, dps, refute: bool = False) -> tuple:
         """Prove in balls that ``value`` is admissible and (up to the bracket) extreme.
 
         An integer answer whose admissibility the balls cannot prove is moved
         one step further into the admissible side (at most a few times); a
-        real answer is left as is and reported uncertified.
+        real answer is left as is and reported uncertified. With ``refute``,
+        prove instead that ``value`` is *not* admissible (bound > lip).
         """
         from ._verified import arb_eval, arb_of_input, arb_of_mpf, arb_precision
         bits = int((dps + GUARD_DIGITS) * 3.33) + 16
@@ -860,6 +1076,9 @@ class Theorem:
 
                 def admissible(v):   # proven bound(v) <= lip
                     return bool(arb_eval(self.expr, {**env, par.symbol: arb_of_mpf(v)}) <= lip_ball)
+
+                if refute:
+                    return value, above(value)
 
                 if par.integer:
                     for _ in range(4):
@@ -934,6 +1153,7 @@ class Theorem:
         return cache[unknown]
 
     def _invert(self, x, unknown, fixed, L, f, par):
+        """``(closed form or None, root, bracket, status)`` of ``f = L``."""
         sol = self.closed_form(unknown)
         if sol is not None:
             subs = {self.symbols[k]: sympy.Float(v, mpmath.mp.dps) for k, v in fixed.items()}
@@ -946,9 +1166,8 @@ class Theorem:
             fv = f(v) if v is not None and par._in_domain(v) else None
             if fv is not None and mpmath.almosteq(
                     fv, L, rel_eps=mpmath.mpf(10) ** (-mpmath.mp.dps + GUARD_DIGITS)):
-                return sol, v, (v, v)
-        root, bracket = self._bisect(f, L, par)
-        return None, root, bracket
+                return sol, v, (v, v), SOLVED
+        return (None,) + self._bisect(f, L, par)
 
     def _bisect(self, f, L, par):
         """Bisection of ``f = L`` on a bracket found on a grid over the whole domain.
@@ -956,23 +1175,31 @@ class Theorem:
         The grid (:func:`_sample_points`) spans the domain, log-spaced towards
         open or infinite ends; points where the bound is undefined (e.g. a
         negative log-covering number) are skipped, so the bracket lies where
-        the formula is real.
+        the formula is real. Returns ``(root, bracket, status)``; without a
+        sign change on the grid the status says on which side the bound lies
+        (``'every_value'``: ``<= L`` throughout; ``'no_value'``: ``> L``), the
+        root is None and the bracket is the searched span.
         """
-        pts = sorted(set(_sample_points(par)))
-        vals = [(t, _gap(f, t, L)) for t in pts]
-        vals = [(t, g) for t, g in vals if mpmath.isfinite(g)]
-        bracket = next(((a, ga, b, gb) for (a, ga), (b, gb) in zip(vals, vals[1:])
-                        if ga * gb <= 0), None)
+        vals, bracket = [], None
+        for far in (False, True):
+            pts = _sample_points(par, far)
+            vals += [(t, _gap(f, t, L)) for t in pts]
+            vals = sorted(((t, g) for t, g in vals if mpmath.isfinite(g)), key=lambda v: v[0])
+            bracket = next(((a, ga, b, gb) for (a, ga), (b, gb) in zip(vals, vals[1:])
+                            if ga * gb <= 0), None)
+            if bracket is not None:
+                break
         if bracket is None:
-            span = (f"{mpmath.nstr(min(g for _, g in vals) + L, 6)} to "
-                    f"{mpmath.nstr(max(g for _, g in vals) + L, 6)}") if vals else "undefined"
-            raise ParameterError("lip", mpmath.nstr(L, 12),
-                                 "a level the bound crosses on the domain of the unknown",
-                                 f"on {par.name} in {par.domain_str()} the bound ranges over "
-                                 f"{span}")
+            if not vals:
+                raise ParameterError(par.name, None, par.domain_str(),
+                                     f"the bound is undefined on the whole domain of "
+                                     f"{par.name} at these values of the other parameters")
+            status = EVERY_VALUE if all(g <= 0 for _, g in vals) else NO_VALUE
+            return None, (vals[0][0], vals[-1][0]), status
         lo, glo, hi, ghi = bracket
         for _ in range(4 * mpmath.mp.prec):
-            mid = (lo + hi) / 2
+            # geometric steps across orders of magnitude, then arithmetic ones
+            mid = mpmath.sqrt(lo * hi) if lo > 0 and hi > 4 * lo else (lo + hi) / 2
             if mid == lo or mid == hi:
                 break
             gm = _gap(f, mid, L)
@@ -983,7 +1210,7 @@ class Theorem:
             else:
                 hi, ghi = mid, gm
         # return the end of the bracket on the admissible side (bound <= lip)
-        return (hi if glo > 0 else lo), (lo, hi)
+        return (hi if glo > 0 else lo), (lo, hi), SOLVED
 
 
 #: The symbol of the target Lipschitz level in closed forms.
@@ -1032,23 +1259,53 @@ def _gap(f: Callable, t, L):
     return mpmath.nan if v is None else v - L
 
 
-def _sample_points(par: Parameter) -> list:
-    """Points spanning a parameter's domain, log-spaced towards open/infinite ends."""
+def _sample_points(par: Parameter, far: bool = False) -> list:
+    """Points spanning a parameter's domain, log-spaced towards open/infinite ends.
+
+    With ``far``, only points further out (``10^400``, ``10^1000``; ``10^-1000`` from an open
+    end), searched when the regular grid finds no crossing: an integer answer may be ``10^400``,
+    a root may sit at ``delta = 1e-1000``. (Further out, ``x^D`` at ``D = 10^4000`` takes minutes.)
+    """
     lo, hi = par.low, par.high
     pts = []
     if math.isinf(lo) and math.isinf(hi):
-        pts = [s * mpmath.mpf(10) ** k for k in range(-6, 30) for s in (-1, 1)]
+        ks = [40, 100, 300] if far else range(-6, 30)
+        pts = [s * mpmath.mpf(10) ** k for k in ks for s in (-1, 1)]
     elif math.isinf(hi):
         base = mpmath.mpf(lo)
-        pts = [base + mpmath.mpf(10) ** k for k in range(-8, 300, 2)]
+        ks = [400, 1000] if far else range(-8, 300, 2)
+        pts = [base + mpmath.mpf(10) ** k for k in ks]
         if par.integer:
-            pts = [mpmath.ceil(t) for t in pts] + [base + 1, base + 2, base + 3]
+            pts = [mpmath.ceil(t) for t in pts] + ([] if far else [base + 1, base + 2, base + 3])
     else:
         a, b = mpmath.mpf(lo), mpmath.mpf(hi)
-        pts = [a + (b - a) * mpmath.mpf(k) / 64 for k in range(1, 64)]
-        pts += [a + (b - a) * mpmath.mpf(10) ** (-k) for k in range(2, 12)]
-        pts += [b - (b - a) * mpmath.mpf(10) ** (-k) for k in range(2, 12)]
+        pts = [] if far else [a + (b - a) * mpmath.mpf(k) / 64 for k in range(1, 64)]
+        ks = [20, 50, 100, 300, 1000] if far else range(2, 12)
+        pts += [a + (b - a) * mpmath.mpf(10) ** (-k) for k in ks]
+        pts += [b - (b - a) * mpmath.mpf(10) ** (-k) for k in ks]
     return [t for t in pts if par._in_domain(t)]
+
+
+def _round_to_prec(x, up: bool):
+    """``x`` rounded to the working precision, up or down (never to nearest)."""
+    if not x or not mpmath.isfinite(x):
+        return +x
+    sign, man, exp, bc = x._mpf_
+    return mpmath.mp.make_mpf(mpmath.libmp.normalize(
+        sign, man, exp, bc, mpmath.mp.prec,
+        mpmath.libmp.round_ceiling if up else mpmath.libmp.round_floor))
+
+
+_SOLVE_ANYWAY = ("Pass check=False to solve anyway (the result then lists the failed "
+                 "hypotheses).")
+
+
+def _attained_end(par: Parameter, direction: str):
+    """The domain's end in the solving direction if it belongs to the domain, else None."""
+    end, is_open = (par.low, par.low_open) if direction == "min" else (par.high, par.high_open)
+    if math.isinf(end) or is_open:
+        return None
+    return mpmath.mpf(end)
 
 
 def _placeholder(par: Parameter):

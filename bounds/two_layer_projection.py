@@ -198,8 +198,12 @@ class LambertW0(sympy.Function):
         return sympy.LambertW(self.args[0])._eval_evalf(prec)
 
     def _numpycode(self, printer):
-        return "%s(%s).real" % (printer._module_format("scipy.special.lambertw"),
-                                printer._print(self.args[0]))
+        # the argument is >= -1/e by construction, but its float rounding may fall just below,
+        # where scipy returns NaN: clamp to the first double above -1/e (W_0 increases, so the
+        # clamp can only raise W_0 by ~1e-8, towards a smaller bound)
+        return "%s(%s(%s, -0.3678794411714423)).real" % (
+            printer._module_format("scipy.special.lambertw"), printer._module_format("numpy.maximum"),
+            printer._print(self.args[0]))
 
     def _mpmathcode(self, printer):
         return "%s(%s).real" % (printer._module_format("mpmath.lambertw"),
@@ -210,8 +214,25 @@ class LambertW0(sympy.Function):
 
     @staticmethod
     def _arb_(z):
-        # Arb's principal branch, rigorous (used by Theorem.lower_bound's enclosure)
-        return z.lambertw()
+        """Arb's principal branch, rigorous (used by Theorem.lower_bound's enclosure).
+
+        Near the branch point a ball of the argument straddles ``-1/e`` and Arb returns NaN;
+        here the argument is ``(c - 1)/e >= -1/e`` by construction, and ``W_0`` increases on
+        ``[-1/e, inf)`` from ``-1``: the ball from ``-1`` (or ``W_0`` of the lower end) to
+        ``W_0`` of a point above both the upper end and ``-1/e`` contains the value.
+        """
+        w = z.lambertw()
+        if w.is_finite():
+            return w
+        branch = -1 / flint.arb(1).exp()
+        lo = flint.arb(z.lower())
+        low = lo.lambertw() if lo > branch else flint.arb(-1)
+        top = flint.arb(max(z.upper(), branch.upper())).lambertw()
+        if not (low.is_finite() and top.is_finite()):
+            return w
+        mid = (flint.arb(low.lower()) + flint.arb(top.upper())) / 2
+        rad = (flint.arb(top.upper()) - flint.arb(low.lower())) / 2
+        return flint.arb(mid.mid(), (abs(rad) + mid.rad()).upper())
 
 
 def chernoff_level(c):

@@ -116,6 +116,10 @@ def spectral_bound(X, y, k, *, delta=None, margin=1.0, activation="relu") -> Dat
         else:
             z_det = flint.arb(n).sqrt() * op
             det_how = "Z <= sqrt(n) ||X||_op"
+        if not z_det > 0:
+            # X = 0: a zero-bias homogeneous network vanishes on the data, no margin is possible
+            raise ParameterError("X", "all inputs are 0", "data with some x_i != 0",
+                                 "a zero-bias fit has f(x_i) = 0: no margin gamma > 0 is possible")
         # every Z bound below is for psi with Lip(psi) = 1; a general psi multiplies Z by L_psi,
         # so gamma n / (sqrt(r) Z) bounds L_psi ||a||_2 ||W||_op itself: no division by L_psi
         det = scale / z_det

@@ -237,7 +237,8 @@ def failure_probability(*, precision: int | None = None, **params) -> mpmath.mpf
         vals = []
         for q in _PROB_PARAMS:
             if q.name not in params and q.default is None:
-                raise ParameterError(q.name, None, q.domain_str(), "required parameter missing")
+                from .errors import MissingParameterError
+                raise MissingParameterError(q.name, q.domain_str())
             vals.append(q.validate(params.get(q.name, q.default)))
         value = _prob_fn(*vals)
     with mpmath.workdps(dps):

@@ -74,7 +74,7 @@ def test_unknown_and_missing_parameters():
         UL.evaluate(**GOOD, k=3)
     missing = dict(GOOD)
     del missing["W"]
-    with pytest.raises(ParameterError, match="required parameter missing"):
+    with pytest.raises(ParameterError, match="missing required parameter .W."):
         UL.lower_bound(**missing)
     with pytest.raises(ParameterError, match="precision"):
         UL.lower_bound(**GOOD, precision=0)

@@ -1,0 +1,48 @@
+"""Decimal display of rigorous numbers, rounded in the direction that keeps them valid.
+
+A printed lower bound must not exceed the number it prints, nor a printed upper bound fall
+below it: :func:`mpmath.nstr` rounds to nearest, so its text is moved one unit in the last
+shown digit when it lands on the wrong side.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+import mpmath
+
+__all__ = ["nstr_directed"]
+
+
+def nstr_directed(x, digits: int, rounding: str = "nearest") -> str:
+    """``x`` to ``digits`` significant digits; ``rounding='down'``/``'up'`` never crosses ``x``.
+
+    Parameters
+    ----------
+    x : mpmath.mpf, float, int or None
+        ``None`` prints as ``-``.
+    digits : int
+    rounding : {"nearest", "down", "up"}
+
+    >>> import mpmath
+    >>> third = mpmath.mpf(2) / 3
+    >>> nstr_directed(third, 3), nstr_directed(third, 3, "down"), nstr_directed(-third, 3, "up")
+    ('0.667', '0.666', '-0.666')
+    """
+    if x is None:
+        return "-"
+    text = mpmath.nstr(x, digits)
+    if rounding == "nearest" or not mpmath.isfinite(x):
+        return text
+    # x.man_exp, not mpmath.mpf(x): the latter may round a wide mantissa
+    man, exp = x.man_exp if isinstance(x, mpmath.mpf) else mpmath.mpf(x).man_exp
+    exact = Fraction(man) * Fraction(2) ** exp
+    shown = Decimal(text)
+    with localcontext() as ctx:
+        ctx.prec = digits
+        if rounding == "down" and Fraction(shown) > exact:
+            return str(shown.next_minus()).replace("E", "e")
+        if rounding == "up" and Fraction(shown) < exact:
+            return str(shown.next_plus()).replace("E", "e")
+    return text
