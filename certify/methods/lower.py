@@ -110,15 +110,19 @@ def _es_ascent(net, x, gx, norm, domain, rng, iters, pop, deadline=None):
     return x, gx
 
 
-def _fd_ascent(net, x, gx, norm, domain, iters, deadline=None):
-    """Projected gradient ascent with a central finite-difference gradient and step halving."""
+def _fd_ascent(net, x, gx, norm, domain, iters, deadline=None, point_cost=0.0):
+    """Projected gradient ascent with a central finite-difference gradient and step halving.
+
+    ``point_cost``: seconds per Jacobian evaluation; a gradient (``2 d`` of them) that would end
+    after ``deadline`` is not started.
+    """
     d = x.shape[0]
     scale = _step_scale(net, domain)
     h = 1e-6 * max(scale, 1.0)
     step = 0.1 * scale
     E = np.eye(d) * h
     for _ in range(iters):
-        if deadline is not None and time.perf_counter() > deadline:
+        if deadline is not None and time.perf_counter() + 2 * d * point_cost > deadline:
             break
         with np.errstate(over="ignore"):
             X = _project(np.vstack([x + E, x - E]), domain)
@@ -180,7 +184,9 @@ def lower_bound(net, norm=2, domain=None, *, n_starts: int = 256, n_ascents: int
     X = _starts(net, domain, n_starts, rng)
     if extra_points is not None:
         X = np.vstack([X, _project(np.atleast_2d(np.asarray(extra_points, dtype=float)), domain)])
+    t1 = time.perf_counter()
     g = batch_jacobian_norms(net, X, p)
+    point_cost = (time.perf_counter() - t1) / len(X)
     order = np.argsort(-g)
     pl = bool(getattr(net, "piecewise_linear", False))
     results = []
@@ -193,7 +199,8 @@ def lower_bound(net, norm=2, domain=None, *, n_starts: int = 256, n_ascents: int
             x, gx = _es_ascent(net, x, gx, p, domain, rng, iters, pop=4 * net.input_dim,
                                deadline=deadline)
         else:
-            x, gx = _fd_ascent(net, x, gx, p, domain, iters, deadline=deadline)
+            x, gx = _fd_ascent(net, x, gx, p, domain, iters, deadline=deadline,
+                               point_cost=point_cost)
         results.append((gx, x))
     results.append((float(g[order[0]]), X[order[0]]))
     results.sort(key=lambda t: -t[0])
