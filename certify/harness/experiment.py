@@ -99,6 +99,13 @@ class ExperimentPoint:
     fits: int = 1
 
     @property
+    def gap(self) -> float:
+        """Relative gap ``(upper - lower) / upper`` of the certified enclosure (nan if none)."""
+        if not (self.upper > 0) or math.isnan(self.lower):
+            return math.nan
+        return (self.upper - self.lower) / self.upper
+
+    @property
     def usable(self) -> bool:
         """A certified fit with a positive verified margin."""
         return bool(self.fit_success and self.margin >= 1.0 and math.isfinite(self.upper))
@@ -229,11 +236,12 @@ class ExperimentResult:
                 Column("margin", "verified margin", kind="lower", digits=3),
                 Column("lower", "Lip lower", r"$\operatorname{Lip}$ lower", kind="lower"),
                 Column("upper", "Lip upper", r"$\operatorname{Lip}$ upper", kind="upper"),
+                Column("gap", "relative gap", digits=2),
                 Column("projection", "projection floor", kind="lower"),
                 Column("proxy", "Lip(psi) ||a|| ||W||_op",
                    r"$\operatorname{Lip}(\psi) \|a\|_2 \|W\|_{op}$"),
                 Column("method", kind="text")]
-        rows = [{**p.__dict__, "upper": p.upper} for p in self.points]
+        rows = [{**p.__dict__, "upper": p.upper, "gap": p.gap} for p in self.points]
         return Table("Certified Lipschitz constants of fitted two-layer ReLU networks", cols, rows,
                      caption=self.summary().replace("\n", "; "), label="tab:sqrt_nk")
 

@@ -23,8 +23,10 @@ from certify.methods.certificate import Certificate, make_certificate, normalize
 from certify.model.network import Network
 from certify.methods.naive import naive_lipschitz, naive_upper
 from certify.methods.branch_and_bound import interval_lipschitz
-from certify.methods.sdp import SDPError, sdp_lipschitz, slope_restricted
+from certify.methods.sdp import sdp_lipschitz, slope_restricted
 from certify.methods.exact import exact_lipschitz
+from certify.methods.compositional import compositional_lipschitz
+from certify.methods.portfolio import AUTO_TIME_LIMIT, auto_lipschitz
 
 __all__ = ["lipschitz", "METHODS", "choose_method", "AUTO_TIME_LIMIT", "DEFAULT_TIME_LIMIT"]
 
@@ -34,16 +36,18 @@ METHODS = {
     "interval": interval_lipschitz,
     "sdp": sdp_lipschitz,
     "exact": exact_lipschitz,
+    "compositional": compositional_lipschitz,
 }
 
-#: Former name of :data:`certify.methods.budget.DEFAULT_TIME_LIMIT` (the default now applies to
-#: every method, not only to those ``method="auto"`` picks).
-AUTO_TIME_LIMIT = DEFAULT_TIME_LIMIT
+# AUTO_TIME_LIMIT (certify.methods.portfolio): seconds "auto" uses when no time_limit is set.
+# DEFAULT_TIME_LIMIT (certify.methods.budget): the default time_limit of lipschitz(), any method.
 
 
 def choose_method(net, norm, domain) -> str:
-    """The method ``method="auto"`` picks.
+    """The branch-and-bound (or single) method best suited to a request.
 
+    ``method="auto"`` no longer picks one method: it runs the portfolio of
+    :func:`certify.methods.portfolio.auto_lipschitz`, whose last stage is this choice.
     Exact for piecewise-linear networks; otherwise interval
     branch and bound on a box; otherwise LipSDP for the global l2 constant of a slope-restricted
     network; otherwise the naive product.
@@ -81,7 +85,9 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=DEFA
         induced operator norm ``sup ||J_f(x)||_{p->p}`` (on a convex domain).
     domain : None or (lo, hi)
         ``None`` for all of R^d, or a box whose ends are scalars or arrays broadcast to d.
-    method : {"auto", "naive", "interval", "sdp", "exact"}
+    method : {"auto", "naive", "interval", "sdp", "exact", "compositional"}
+        "auto" runs a portfolio inside ``time_limit`` and intersects the enclosures
+        (:func:`certify.methods.portfolio.auto_lipschitz`).
     tol : float
         Relative tolerance: stop once ``upper - lower <= tol * upper``.
     time_limit : float or None
@@ -137,7 +143,8 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=DEFA
         raise ParameterError("progress", progress, "True, False or None")
     if not isinstance(method, str) or (method != "auto" and method not in METHODS):
         raise ParameterError("method", method, "one of " + ", ".join(["auto", *METHODS]))
-    name = choose_method(net, p, dom) if method == "auto" else method
+    name = "auto" if method == "auto" else method
+    fn = auto_lipschitz if method == "auto" else METHODS[method]
     budget = Budget(time_limit, progress)
     budget.tol = tol
     with running(budget):
@@ -149,16 +156,8 @@ def lipschitz(net, norm=2, domain=None, method="auto", tol=1e-9, time_limit=DEFA
                 up, info = naive_upper(net, p, Budget(0.2, progress=False))
                 budget.offer(make_certificate(net, p, dom, "naive", up, None, tol=tol,
                                               details=info))
-            try:
-                cert = METHODS[name](net, p, dom, tol=tol, time_limit=time_limit,
-                                     node_limit=node_limit, **options)
-            except SDPError as exc:
-                if method != "auto":
-                    raise
-                cert = naive_lipschitz(net, p, dom, tol=tol, time_limit=budget.remaining())
-                cert = dataclasses.replace(cert, details={**cert.details, "note": (
-                    f"method='auto' chose 'sdp', which failed ({str(exc).splitlines()[0]}); "
-                    "this is the naive bound")})
+            cert = fn(net, p, dom, tol=tol, time_limit=time_limit, node_limit=node_limit,
+                      **options)
             cert = budget.offer(cert)
         except KeyboardInterrupt:  # a second Ctrl-C: the method did not get to return
             budget.interrupt()

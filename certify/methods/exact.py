@@ -869,6 +869,8 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
         undecided neurons a node's bound enumerates (1 turns it off: plain interval Jacobian).
         ``symbolic`` (bool, default True): linear-relaxation bounds for the later layers' pre-
         activations (False: plain interval propagation, as LipBaB).
+        ``incumbent`` (float): a rigorous lower bound known beforehand (prunes nodes below it;
+        the returned ``lower`` is only this run's own witness).
 
     Returns
     -------
@@ -885,10 +887,13 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
                              "a flat box has no interior; fix those inputs in the network instead")
     if not (isinstance(tol, (int, float)) and tol >= 0 and math.isfinite(tol)):
         raise ParameterError("tol", tol, "a finite number >= 0")
-    unknown = sorted(set(options) - {"enum_budget", "symbolic"})
+    unknown = sorted(set(options) - {"enum_budget", "symbolic", "incumbent"})
     if unknown:
-        raise ParameterError(unknown[0], options[unknown[0]], "the options enum_budget, symbolic",
-                             "unknown keyword")
+        raise ParameterError(unknown[0], options[unknown[0]],
+                             "the options enum_budget, symbolic, incumbent", "unknown keyword")
+    incumbent = options.get("incumbent")
+    if incumbent is not None and not (isinstance(incumbent, (int, float)) and 0 <= incumbent < math.inf):
+        raise ParameterError("incumbent", incumbent, "a finite number >= 0 (a rigorous lower bound)")
     symbolic = options.get("symbolic", True)
     if not isinstance(symbolic, (bool, np.bool_)):
         raise ParameterError("symbolic", symbolic, "True or False")
@@ -897,6 +902,11 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
         raise ParameterError("enum_budget", budget, "an integer >= 1")
     search = ExactSearch(ws, bs, specs, p, box, tol=tol, enum_budget=int(budget),
                          symbolic=bool(symbolic))
+    if incumbent:
+        # A rigorous lower bound found elsewhere (method="auto" passes its best witness): nodes
+        # whose bound is below it are pruned; global_upper() keeps it as a floor, so pruning
+        # cannot lower the upper end below the true constant.
+        search.lower = float(incumbent)
     status = search.run(time_limit=time_limit, node_limit=node_limit)
     upper = search.global_upper()
     witness = None

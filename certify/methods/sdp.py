@@ -42,7 +42,7 @@ from certify.methods.lower import lower_bound
 from certify.arith.witness import _to_arb_mat, arb_ceil
 
 __all__ = ["sdp_lipschitz", "slope_restricted", "lipsdp_matrix_float", "check_lmi",
-           "verify_sdp", "SDPError"]
+           "verify_sdp", "SDPError", "SDPTooLargeError", "sdp_memory_estimate"]
 
 
 class SDPError(RuntimeError):
@@ -50,6 +50,35 @@ class SDPError(RuntimeError):
 
     ``method="auto"`` falls back to the naive bound when this happens.
     """
+
+
+class SDPTooLargeError(SDPError, MemoryError):
+    """The SDP would not fit in memory; refused before the solver allocates anything.
+
+    Attributes
+    ----------
+    required, available : int
+        Estimated bytes, and the budget they were compared with.
+    """
+
+    def __init__(self, what, required, available):
+        self.required, self.available = int(required), int(available)
+        super().__init__(f"{what} needs about {required / 2**30:.2f} GiB, more than the "
+                         f"{available / 2**30:.2f} GiB allowed (max_memory=...); use "
+                         "method='compositional' for deep nets")
+
+
+def sdp_memory_estimate(net, formulation="auto") -> int:
+    """Bytes the dense LipSDP solve (cvxpy + Clarabel) needs: its KKT system holds a dense block
+    of side ``n (n + 1) / 2`` for the ``n``-square LMI (n = inputs + hidden neurons); a
+    one-hidden-layer net uses the structured solver (:mod:`certify.methods.layer_lmi`) instead."""
+    from certify.methods.layer_lmi import layer_memory_estimate
+
+    if len(net.weights) == 2 and formulation != "dense":
+        return layer_memory_estimate(net.input_dim, int(net.weights[0].shape[0]))
+    n = sum(_sizes(net))
+    m = n * (n + 1) // 2
+    return int(8 * (2 * m * m + 40 * n * n) + 200 * 2**20)
 
 
 def _slopes(net):
@@ -348,7 +377,42 @@ def estimated_solve_seconds(net) -> float:
     return 120.0 * (n / 112.0) ** 4.5
 
 
-def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, budget=None):
+def _structured_upper(net, slopes, time_limit, max_memory):
+    """One hidden layer: the (d+k)-square LMI with k+1 unknowns (:mod:`certify.methods.layer_lmi`)."""
+    from certify.arith.interval import midrad_matmul
+    from certify.methods.layer_lmi import (LayerLMIError, ProblemTooLargeError, checked_least_c,
+                                           check_layer_lmi, solve_layer_lmi)
+
+    W1, W2 = net.weights
+    a, b = slopes[0]
+    V = W2.T @ W2
+    s = np.sqrt(np.maximum(np.diag(V), 0.0))
+    # a strictly feasible start: 2T - V > 0 by a weighted Cauchy-Schwarz inequality
+    t0 = np.maximum(0.55 * s * s.sum(), 1e-9 * max(float(s.max(initial=0.0)), 1e-300) ** 2)
+    try:
+        t, info = solve_layer_lmi(W1, a, b, V=V, time_limit=time_limit, max_memory=max_memory, t0=t0)
+    except ProblemTooLargeError as exc:
+        raise SDPTooLargeError(f"the structured LipSDP with layer sizes {_sizes(net)}",
+                               exc.required, exc.available) from exc
+    t = np.maximum(t, 0.0)
+    Vm, Vr = midrad_matmul(W2.T, None, W2, None)
+    t1 = time.perf_counter()
+    try:
+        c, log = checked_least_c(W1, a, b, t, V=Vm, Vr=Vr, c_float=info["c_float"])
+        L = math.nextafter(math.nextafter(math.sqrt(c), math.inf), math.inf)
+        ok, msg = check_layer_lmi(W1, a, b, math.nextafter(L * L, -math.inf), t, V=Vm, Vr=Vr)
+    except LayerLMIError as exc:
+        raise SDPError(str(exc)) from exc
+    if not ok:
+        raise SDPError("structured LipSDP: final check failed: " + msg)
+    return L, {"multipliers": [t], "slopes": slopes, "formulation": "structured",
+               "rho_solver": info["c_barrier"], "solve_time": info["solve_time"],
+               "check_time": time.perf_counter() - t1, "log": info["log"] + log + [msg],
+               "solver": "structured barrier"}
+
+
+def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, time_limit=None,
+              max_memory=None, formulation="auto", budget=None):
     """Checked LipSDP-Neuron upper bound on the global l2 Lipschitz constant.
 
     Returns
@@ -368,6 +432,19 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, budget=None
     if not (math.isfinite(scale) and big < 1e140):
         raise SDPError(f"weights or slopes up to {big:.3g}: the LMI's entries would overflow "
                        "float64 (use method='naive' or 'interval')")
+    if formulation not in ("auto", "structured", "dense"):
+        raise ParameterError("formulation", formulation, "'auto', 'structured' or 'dense'")
+    if formulation == "structured" and len(net.weights) != 2:
+        raise ParameterError("formulation", formulation, "'auto' or 'dense' for a deep net",
+                             "the structured LMI is for one hidden layer")
+    if len(net.weights) == 2 and formulation != "dense":
+        return _structured_upper(net, slopes, time_limit, max_memory)
+    from certify.methods.layer_lmi import available_memory
+
+    need = sdp_memory_estimate(net, "dense")
+    memory = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
+    if need > memory:
+        raise SDPTooLargeError(f"LipSDP for layer sizes {_sizes(net)}", need, memory)
     margin = 1e-7 * scale if margin is None else margin
     log, solve_time, check_time = [], 0.0, 0.0
     n_rows = sum(_sizes(net))
@@ -405,7 +482,8 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, budget=None
 
 
 def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=None,
-                  solver="CLARABEL", margin=None, lower_options=None, **options):
+                  solver="CLARABEL", margin=None, lower_options=None, max_memory=None,
+                  formulation="auto", **options):
     """Global l2 Lipschitz upper bound by LipSDP-Neuron, checked in ball arithmetic.
 
     Parameters
@@ -421,6 +499,14 @@ def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=No
         cvxpy solver name (default Clarabel).
     margin : float, optional
         LMI margin used in the solve (default ``1e-7 * max(1, ||W_L||_2^2)``).
+    max_memory : int, optional
+        Byte budget (default 60% of the available memory); a larger problem raises
+        :class:`SDPTooLargeError` before anything is allocated.
+    formulation : {"auto", "structured", "dense"}
+        One hidden layer: "auto" uses the structured (d+k)-square LMI with k+1 unknowns
+        (:mod:`certify.methods.layer_lmi`), which needs ``time_limit`` only for its Newton steps
+        (every iterate is feasible, so a limit loosens rather than voids the bound); "dense" is
+        the generic cvxpy formulation.
 
     Returns
     -------
@@ -436,8 +522,12 @@ def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=No
     if len(net.weights) == 1:  # an affine map: the spectral norm is the constant
         return naive_lipschitz(net, norm, domain, tol=tol, time_limit=budget.remaining(),
                                lower_options=lower_options)
+    left = budget.remaining()
     try:
-        upper, details = sdp_upper(net, solver=solver, margin=margin, budget=budget)
+        # the Newton steps get 80% of the time left: the check and the witness search follow
+        upper, details = sdp_upper(net, solver=solver, margin=margin,
+                                   time_limit=None if left is None else 0.8 * left,
+                                   max_memory=max_memory, formulation=formulation, budget=budget)
     except _OutOfBudget as stop:
         # the best rigorous enclosure so far: the naive product (LipSDP never had a checked value)
         up, info = naive_upper(net, norm, budget)
@@ -462,6 +552,14 @@ def verify_sdp(cert) -> tuple[bool, str]:
     if ts is None:
         return False, "no multipliers stored"
     slopes = _slopes(cert.network)  # from the activations, not from the stored details
+    if cert.details.get("formulation") == "structured":
+        from certify.arith.interval import midrad_matmul
+        from certify.methods.layer_lmi import check_layer_lmi
+
+        W1, W2 = cert.network.weights
+        Vm, Vr = midrad_matmul(W2.T, None, W2, None)
+        c = math.nextafter(cert.upper * cert.upper, -math.inf)  # <= upper^2; F grows with c
+        return check_layer_lmi(W1, *slopes[0], c, ts[0], V=Vm, Vr=Vr)
     return check_lmi(cert.network, cert.upper, ts, slopes)
 
 

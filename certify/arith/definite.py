@@ -1,0 +1,141 @@
+"""Rigorous proofs that large symmetric (interval) matrices are positive definite, at BLAS speed.
+
+:func:`prove_positive_definite` decides ``N > 0`` for every symmetric ``N`` with
+``|N - Nm| <= Nr`` (midpoint-radius ball matrix) by a *residual* argument that does not trust
+the floating-point factorisation at all:
+
+1. ``R`` = any floating-point Cholesky factor of ``Nm - s I`` (LAPACK; its accuracy only affects
+   whether the proof succeeds, never its validity);
+2. ``R^T R`` is enclosed by :func:`certify.arith.interval.midrad_matmul` (a priori error bound
+   for any summation order);
+3. the residual ``E = N - s I - R^T R`` is enclosed entrywise, ``|E| <= Er``, and
+   ``||E||_2 <= sqrt(||Er||_1 ||Er||_inf)`` is bounded above with upward rounding;
+4. if that bound is ``< s``, then ``N = R^T R + s I + E >= (s - ||E||_2) I > 0``.
+
+Cost: one Cholesky and one matrix product of size n in float64 (a 1000-square matrix in well
+under a second), against minutes for the same residual check in Arb (:func:`certify.methods.sdp.check_lmi`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from certify.arith.interval import U, inflate_upper, midrad_matmul
+
+__all__ = ["prove_positive_definite", "midrad_add", "midrad_scale"]
+
+
+def midrad_add(a, ar, b, br, sign: float = 1.0):
+    """Enclosure of ``A + sign * B`` (``sign`` = +1 or -1) for ball matrices ``(a, ar)``, ``(b, br)``.
+
+    ``fl(a +- b)`` is one correctly rounded operation (``u |result|``; float addition underflows
+    exactly); the radii are added and rounded up by :func:`certify.arith.interval.inflate_upper`.
+    """
+    if sign not in (1.0, -1.0):
+        raise ValueError("sign must be +1 or -1")
+    s = a + b if sign > 0 else a - b
+    r = np.abs(s) * U
+    if ar is not None:
+        r = r + ar
+    if br is not None:
+        r = r + br
+    return s, inflate_upper(r, 3)
+
+
+def midrad_scale(c: float, a, ar=None):
+    """Enclosure of ``c * A`` for a float scalar ``c`` and a ball matrix ``(a, ar)``."""
+    s = c * a
+    r = np.abs(s) * U
+    if ar is not None:
+        r = r + abs(c) * ar
+    return s, inflate_upper(r, 2)
+
+
+def _norm2_upper_nonneg(E: np.ndarray) -> float:
+    """Upper bound of ``||E||_2`` for a nonnegative matrix, by ``sqrt(||E||_1 ||E||_inf)``."""
+    n = E.shape[0]
+    rows = float(inflate_upper(E.sum(axis=1), n).max())
+    cols = float(inflate_upper(E.sum(axis=0), n).max())
+    v = rows * cols
+    v = math.nextafter(v, math.inf)
+    return math.nextafter(math.sqrt(v), math.inf)
+
+
+def prove_positive_definite(Nm, Nr=None, *, shift: float | None = None, tries: int = 4):
+    """Prove that every symmetric matrix in the ball ``|N - Nm| <= Nr`` is positive definite.
+
+    Parameters
+    ----------
+    Nm : (n, n) float array
+        Midpoint (need not be exactly symmetric; its symmetric part is factorised).
+    Nr : (n, n) float array or None
+        Entrywise radius (``None``: a point matrix).
+    shift : float, optional
+        The ``s`` of the residual argument; default: half the smallest float eigenvalue of ``Nm``.
+    tries : int
+        Halvings of ``s`` tried when the residual is too large or the factorisation fails.
+
+    Returns
+    -------
+    ok : bool
+        True only if positive definiteness is proved.
+    margin : float
+        A proved lower bound of ``lambda_min(N)`` when ``ok`` (``s - ||E||_2``), else ``nan``.
+    message : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prove_positive_definite(np.array([[2.0, 1.0], [1.0, 2.0]]))[0]
+    True
+    >>> prove_positive_definite(np.array([[1.0, 1.0], [1.0, 1.0]]))[0]
+    False
+    """
+    Nm = np.asarray(Nm, dtype=np.float64)
+    n = Nm.shape[0]
+    if Nm.ndim != 2 or Nm.shape[1] != n:
+        raise ValueError(f"expected a square matrix, got shape {Nm.shape}")
+    if not np.all(np.isfinite(Nm)) or (Nr is not None and not np.all(np.isfinite(Nr))):
+        return False, math.nan, "matrix has non-finite entries"
+    if n == 0:
+        return True, math.inf, "empty matrix"
+    # ||N - N^T||: the true matrix is symmetric, the midpoint may not be; the residual below
+    # is taken against Nm itself, so asymmetry is just part of E.
+    sym = 0.5 * (Nm + Nm.T)
+    if shift is None:
+        lam_min = float(np.linalg.eigvalsh(sym)[0]) if n <= 2000 else None
+        if lam_min is None:
+            return False, math.nan, "matrix too large for the eigenvalue estimate; pass shift"
+        if not lam_min > 0:
+            return False, math.nan, f"not positive definite in floating point (lambda_min ~ {lam_min:.3e})"
+        shift = 0.5 * lam_min
+    s = float(shift)
+    msg = ""
+    for _ in range(max(1, tries)):
+        try:
+            L = np.linalg.cholesky(sym - s * np.eye(n))
+        except np.linalg.LinAlgError:
+            s *= 0.5
+            msg = "floating-point Cholesky of N - sI failed"
+            continue
+        R = L.T
+        P, Pr = midrad_matmul(R.T, None, R, None)            # encloses R^T R
+        D = Nm.copy()
+        D[np.diag_indices(n)] -= s                           # one rounding per diagonal entry
+        Dr = np.zeros_like(D)
+        Dr[np.diag_indices(n)] = np.abs(np.diag(D)) * U
+        Em, Er = midrad_add(D, Dr, P, Pr, sign=-1.0)
+        Emag = np.abs(Em) + Er
+        if Nr is not None:
+            Emag = Emag + Nr
+        Emag = inflate_upper(Emag, 3)
+        bound = _norm2_upper_nonneg(Emag)
+        if bound < s:
+            margin = math.nextafter(s - bound, -math.inf)
+            return True, margin, (f"N = R^T R + {s:.3e} I + E with ||E||_2 <= {bound:.3e} "
+                                  f"(lambda_min(N) >= {margin:.3e})")
+        msg = f"residual ||E||_2 <= {bound:.3e} not below the shift {s:.3e}"
+        s *= 0.5
+    return False, math.nan, msg
