@@ -10,6 +10,7 @@
     Certify the Lipschitz constant of a network stored as ``W1, b1, ..., WL, bL`` (see
     :meth:`certify.Network.from_npz`), or ONNX (:meth:`certify.Network.from_onnx`), or of a shipped network named by
     ``certify.datasets.names()``, and print the certificate and its independent verification.
+    Ctrl-C prints the best rigorous enclosure found so far and exits with status 130.
 ``check THEOREM DATA.npz MODEL [name=value ...] [--json]``
     Run :func:`certify.check` on a sample ``X, y`` (arrays ``X`` and ``y`` in ``DATA.npz``) and a
     network; prints the verdict (exit status 1 if violated).  Theorem parameters are
@@ -17,7 +18,8 @@
 
 ``--json`` prints one JSON object (schema in ``docs/cli.md``).  Exit status: 0 success,
 1 a violated verdict (check, report), a report section that failed or a failed campaign trial,
-2 bad input.
+2 bad input, 130 interrupted by Ctrl-C (lipschitz prints its best enclosure; campaign keeps the
+finished trials).
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ import json
 import math
 import sys
 from pathlib import Path
+
+from certify.methods.budget import DEFAULT_TIME_LIMIT
+
+
+#: exit status of ``lipschitz`` after Ctrl-C (128 + SIGINT, as shells report it); the best
+#: rigorous enclosure found so far is still printed
+EXIT_INTERRUPTED = 130
 
 
 def _number(text: str):
@@ -122,10 +131,14 @@ def _cmd_lipschitz(args) -> int:
     from certify.methods.dispatch import lipschitz
     net = _load_model(args.model, args.activation)
     domain = None if args.box is None else (args.box[0], args.box[1])
+    total = None if args.time_limit <= 0 else args.time_limit
+    verify_share = 0.0 if args.no_verify or total is None else total / 3
     cert = lipschitz(net, norm=args.norm, domain=domain, method=args.method,
-                     time_limit=args.time_limit, tol=args.tol)
+                     time_limit=None if total is None else total - verify_share, tol=args.tol,
+                     progress=args.progress)
     if args.json:
-        ver = None if args.no_verify else cert.verify()
+        left = None if total is None else max(total - cert.elapsed, verify_share)
+        ver = None if args.no_verify else cert.verify(time_limit=left)
         print(json.dumps({
             "command": "lipschitz", "model": args.model, "network": repr(net),
             "norm": str(cert.norm), "domain": None if domain is None else list(domain),
@@ -135,14 +148,19 @@ def _cmd_lipschitz(args) -> int:
             "witness": None if cert.witness is None else [float(v) for v in cert.witness.x],
             "verification": None if ver is None else {"ok": bool(ver.ok), "messages": list(ver.messages)},
         }, indent=2))
-        return 0
+        return EXIT_INTERRUPTED if cert.status == "interrupted" else 0
     print(f"network: {net!r}")
     print(f"Lipschitz constant enclosure: {cert}")
     print(f"  lower = {cert.lower!r}")
     print(f"  upper = {cert.upper!r}")
     print(f"  elapsed = {cert.elapsed:.3f} s")
     if not args.no_verify:
-        print("independent verification: " + str(cert.verify()))
+        left = None if total is None else max(total - cert.elapsed, verify_share)
+        print("independent verification: " + str(cert.verify(time_limit=left)))
+    if cert.status == "interrupted":
+        print("interrupted (Ctrl-C): the enclosure above is the best rigorous one found so far",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
@@ -181,7 +199,9 @@ def main(argv=None) -> int:
                                 description="Law-of-robustness proof-checking harness and "
                                             "rigorous Lipschitz certification.",
                                 epilog="Exit status: 0 success, 1 a violated verdict or a failed "
-                                       "report section, 2 bad input. --json: see docs/cli.md.")
+                                       "report section, 2 bad input, 130 interrupted by Ctrl-C "
+                                       "(lipschitz prints its best enclosure). --json: see "
+                                       "docs/cli.md.")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("report", help="run everything, write tables, figures and report.md")
@@ -209,7 +229,13 @@ def main(argv=None) -> int:
     l.add_argument("--box", nargs=2, type=float, metavar=("LO", "HI"),
                    help="input box [LO, HI]^d (default: all of R^d)")
     l.add_argument("--method", default="auto", help="auto, exact, interval, sdp or naive")
-    l.add_argument("--time-limit", type=float, default=None, help="seconds (anytime methods)")
+    l.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
+                   help="seconds in total, whichever method (default "
+                        f"{DEFAULT_TIME_LIMIT:g}; 0 for no limit): two thirds for the "
+                        "certification, the rest for the independent verification; when it runs "
+                        "out the best rigorous enclosure so far is printed")
+    l.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress line on stderr (default: only when stderr is a terminal)")
     l.add_argument("--tol", type=float, default=1e-9, help="relative gap to stop at")
     l.add_argument("--activation", default=None, help="activation if the .npz does not say (relu)")
     l.add_argument("--no-verify", action="store_true", help="skip the independent re-check")

@@ -42,7 +42,9 @@ def normalize_norm(norm) -> float | int:
         For any other value (including ``True``/``False`` and NaN).
     """
     key = norm.strip().lower() if isinstance(norm, str) else norm
-    if isinstance(key, bool) or key is None:
+    if isinstance(key, bool) or key is None or not isinstance(key, (str, int, float, np.integer,
+                                                                       np.floating)):
+        # complex numbers (2+0j == 2), arrays and other objects that compare equal to a norm
         raise ParameterError("norm", norm, "1, 2, numpy.inf, 'l1', 'l2', 'linf' or 'inf'")
     if isinstance(key, (int, float, np.integer, np.floating)) and not isinstance(key, str):
         key = float(key)
@@ -91,15 +93,28 @@ def normalize_domain(domain, dim: int):
     if domain is None:
         return None
     allowed = f"None or a pair (lo, hi) of scalars/arrays broadcastable to shape ({dim},) with lo < hi"
+    if not isinstance(domain, (tuple, list, np.ndarray)) or isinstance(domain, np.ma.MaskedArray):
+        # a set {lo, hi} has no order, a dict unpacks its keys
+        raise ParameterError("domain", domain, allowed, "expected a tuple or list (lo, hi)")
     try:
         lo, hi = domain
     except (TypeError, ValueError):
         raise ParameterError("domain", domain, allowed, "expected a pair (lo, hi)") from None
-    try:
-        lo = np.array(lo, dtype=np.float64)
-        hi = np.array(hi, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError("domain", domain, allowed, "box ends must be real numbers") from None
+    ends = []
+    for name, end in (("lo", lo), ("hi", hi)):
+        if isinstance(end, np.ma.MaskedArray):
+            raise ParameterError("domain", domain, allowed,
+                                 f"{name} is a masked array; pass the box ends as plain numbers")
+        try:
+            arr = np.asarray(end)
+        except (TypeError, ValueError):
+            raise ParameterError("domain", domain, allowed, "box ends must be real numbers") from None
+        if arr.dtype.kind not in "iuf":
+            # strings would be parsed by NumPy, booleans read as 0/1, objects are unknown
+            raise ParameterError("domain", domain, allowed,
+                                 f"{name} must be real numbers, got dtype {arr.dtype}")
+        ends.append(np.array(arr, dtype=np.float64))
+    lo, hi = ends
     for name, arr in (("lo", lo), ("hi", hi)):
         if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] not in (1, dim)):
             raise ParameterError("domain", domain, allowed,

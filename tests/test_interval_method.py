@@ -66,8 +66,11 @@ def test_global_domain_falls_back_with_a_note():
     net = Network.from_arrays([np.eye(2), np.ones((1, 2))], None, "relu")
     cert = lipschitz(net, norm=1, method="interval")
     assert cert.method == "naive" and "fell back" in cert.details["note"]
-    cert = lipschitz(net, norm=2, method="interval")
-    assert cert.method == "sdp"
+    from certify.methods.branch_and_bound import interval_lipschitz
+    cert = interval_lipschitz(net, 2, None)  # the method itself; lipschitz() may intersect
+    assert cert.method == "sdp"              # with a smaller naive upper end
+    best = lipschitz(net, norm=2, method="interval")
+    assert best.upper <= cert.upper and best.verify().ok
 
 
 def test_verify_replays_split_tree_and_detects_tampering():

@@ -1227,7 +1227,9 @@ def _pow2_scale(x: np.ndarray) -> float:
     top = float(np.max(np.abs(x))) if x.size else 0.0
     if top == 0.0 or not math.isfinite(top):
         return 1.0
-    s = math.ldexp(1.0, -math.frexp(top)[1])
+    # subnormal entries would need a factor above the largest double: cap it (2**1000 * 1e-310
+    # is still far below 1, which is all the scaling needs to avoid underflow in the products)
+    s = math.ldexp(1.0, min(-math.frexp(top)[1], 1000))
     if s == 1.0:
         return 1.0
     with np.errstate(all="ignore"):
@@ -1502,6 +1504,9 @@ def opnorm_upper_midrad(J, Jr, p, skip_below: float = 0.0) -> float:
         return float(inflate_upper(N.sum(-1), d).max())
     if p == 1:
         return float(inflate_upper(N.sum(-2), m).max())
+    top = float(N.max()) if N.size else 0.0
+    if 0.0 < top < _INF and not (2.0 ** -200 <= top <= 2.0 ** 200):
+        return _opnorm2_rescaled(J, Jr, top, skip_below)
     if J.ndim == 2:
         if m == 1 or d == 1:
             return _sqrt_up(float(inflate_upper((N * N).sum(), m * d)))
@@ -1522,6 +1527,27 @@ def opnorm_upper_midrad(J, Jr, p, skip_below: float = 0.0) -> float:
     rad = np.nextafter(np.sqrt(inflate_upper((Jr * Jr).sum(axis=(1, 2)), m * d)), np.inf)
     best = float(np.minimum(np.nextafter(mid + rad, np.inf), frob[need]).max())
     return max(best, float(frob[~need].max()) if (~need).any() else 0.0)
+
+
+def _opnorm2_rescaled(J, Jr, top, skip_below):
+    """l2 bound of :func:`opnorm_upper_midrad` for entries near overflow or underflow.
+
+    Squares of entries beyond 2^512 overflow (a true 1e160 would be bounded by ``inf``) and squares
+    below 2^-537 vanish into the absolute underflow terms, so the matrices are scaled by a power of
+    two ``s`` with ``max N s`` near 1 first.  Scaling down may round entries that become subnormal;
+    the rounding error (at most 2^-1075 per entry) joins the radii, so the scaled set still
+    contains ``s A`` for every ``A`` in the original one, and the bound is divided by ``s``
+    rounded upward.
+    """
+    s = math.ldexp(1.0, max(-1000, min(1000, -math.frexp(top)[1])))
+    with np.errstate(all="ignore"):
+        Js = J * s
+        Jrs = Jr * s
+        if s < 1.0:
+            Jrs = inflate_upper(Jrs, 1) + ETA
+    r = opnorm_upper_midrad(Js, Jrs, 2, skip_below * s)
+    with np.errstate(all="ignore"):
+        return float(_up(np.float64(r) / s))
 
 
 def _gram(J):

@@ -107,6 +107,8 @@ def pl_spec(act) -> PLSpec:
         if not math.isfinite(alpha):
             raise ParameterError("activation", act, "leaky_relu with a finite slope")
         return _leaky(alpha)
+    if name == "poly" and param is not None and float(param) == 1.0:
+        name = "identity"  # z**1
     if name in _TABLE:
         return _TABLE[name]
     raise ParameterError("activation", act, "a piecewise-linear activation: relu, leaky_relu, abs, "

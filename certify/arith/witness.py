@@ -184,6 +184,8 @@ class _ArbActivation:
 
     def _piece_value(self, k, z):
         # each affine piece is anchored at one of its breakpoints (the PL function is continuous)
+        if not self.breakpoints:  # one linear piece through the origin (identity, poly:1)
+            return flint.arb(self.slopes[0]) * z
         if k < len(self.breakpoints):
             b, fb = self.breakpoints[k], self.values_at_breakpoints[k]
         else:
@@ -280,6 +282,8 @@ def arb_activation(act) -> _ArbActivation:
     if name in _SMOOTH:
         v, d = _SMOOTH[name]
         return _ArbActivation(name=name, smooth_value=v, smooth_deriv=d)
+    if name == "poly" and int(act.param) == 1:
+        return _ArbActivation(name=name, breakpoints=(), slopes=(1.0,), values_at_breakpoints=())
     if name == "poly":
         q = int(act.param)
         return _ArbActivation(name=name, smooth_value=lambda z: z ** q,

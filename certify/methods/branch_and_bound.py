@@ -35,7 +35,8 @@ import time
 
 import numpy as np
 
-from certify.methods.certificate import make_certificate, register_verifier
+from certify.methods.budget import budget_for, reject_unknown_options
+from certify.methods.certificate import gap_closed, make_certificate, register_verifier
 from certify.arith.interval import (Interval, midrad, midrad_affine_box, midrad_affine_combine,
                        midrad_scale_rows, opnorm_upper)
 from certify.methods.lower import _es_ascent, _fd_ascent, batch_jacobian_norms, best_witness, lower_bound
@@ -210,7 +211,7 @@ def _bisect(lo, hi, k):
     return (m, *_children(lo, hi, k, m))
 
 
-def _fallback_global(net, norm, tol, time_limit, **options):
+def _fallback_global(net, norm, tol, time_limit):
     """Interval branch and bound needs a box: use LipSDP (l2, slope-restricted) or the naive product."""
     import dataclasses
 
@@ -262,17 +263,20 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
         ``details``: ``nodes`` (boxes bounded), ``leaves`` (open boxes at the end), ``splits``
         (the split tree), ``max_depth``, ``symbolic``.
     """
+    reject_unknown_options("interval", options,
+                           ["lower_options", "ascent_every", "seed", "atol", "symbolic"])
     if domain is None:
-        return _fallback_global(net, norm, tol, time_limit, **options)
+        return _fallback_global(net, norm, tol, time_limit)
     t0 = time.perf_counter()
+    budget = budget_for(time_limit)
     rng = np.random.default_rng(seed)
     lo0, hi0 = (np.array(domain[0], dtype=float), np.array(domain[1], dtype=float))
     smear_w = np.abs(net.weights[0]).sum(axis=0)
 
     lo_opts = {"n_starts": 64, "n_ascents": 3, "iters": 20, "seed": seed}
     lo_opts.update(lower_options or {})
-    if time_limit is not None:
-        lo_opts.setdefault("time_limit", 0.1 * time_limit)
+    if budget.remaining() is not None:
+        lo_opts.setdefault("time_limit", 0.1 * budget.remaining())
     witness = lower_bound(net, norm, (lo0, hi0), **lo_opts)
     best_lower = 0.0 if witness is None else witness.value
 
@@ -285,11 +289,12 @@ def interval_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_lim
     max_depth = 0
     while True:
         upper = -heap[0][0]
-        if upper - best_lower <= tol * upper + atol:
+        if gap_closed(best_lower, upper, tol, atol):
             status = "converged"
             break
-        if time_limit is not None and time.perf_counter() - t0 >= time_limit:
-            status = "time_limit"
+        budget.update(nodes, best_lower, upper)
+        if budget.stop_reason():
+            status = budget.stop_reason()
             break
         if node_limit is not None and nodes >= node_limit:
             status = "node_limit"
@@ -344,7 +349,10 @@ def _leaf_bounds(net, norm, domain, splits, symbolic):
     lo0, hi0 = (np.array(domain[0], dtype=float), np.array(domain[1], dtype=float))
     boxes = {0: (lo0, hi0, box_bound(net, lo0, hi0, norm, symbolic))}
     next_id = 1
+    budget = budget_for(None)
     for nid, (k, m) in splits.items():
+        if budget.stop_reason():
+            raise ValueError(f"replay stopped ({budget.stop_reason()}) after {next_id} boxes")
         lo, hi, b = boxes.pop(nid)
         if not (lo[k] < m < hi[k]):
             raise ValueError(f"split of node {nid} at {m} is outside its box")

@@ -17,6 +17,7 @@ re-exported here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -37,6 +38,7 @@ __all__ = [
     "register_verifier",
     "VERIFIERS",
     "make_certificate",
+    "gap_closed",
 ]
 
 @dataclass(frozen=True)
@@ -96,10 +98,11 @@ class Certificate:
         Name of the method that produced the upper bound.
     rigorous : bool
     exact : bool
-        ``upper - lower <= tol * upper``.
+        ``upper - lower <= tol * upper`` with a finite ``upper``.
     status : str
-        ``"converged"``, ``"time_limit"``, ``"node_limit"``, ``"bound"`` (a one-shot bound that
-        does not try to close the gap), ...
+        ``"converged"``, ``"time_limit"``, ``"node_limit"``, ``"interrupted"`` (Ctrl-C),
+        ``"bound"`` (a one-shot bound that does not try to close the gap), ``"overflow"`` (the
+        upper end is infinite: rigorous but vacuous), ...
     witness : Witness or None
     elapsed : float
         Wall-clock seconds.
@@ -147,8 +150,14 @@ class Certificate:
         return (f"[{self.lower:.10g}, {self.upper:.10g}] ({norm_label(self.norm)}, "
                 f"{self._domain_str()}, {self.method}, {tag}, {self.status})")
 
-    def verify(self) -> VerificationResult:
+    def verify(self, time_limit=None) -> VerificationResult:
         """Re-check the certificate independently.
+
+        Parameters
+        ----------
+        time_limit : float, optional
+            Seconds for the upper-bound re-check (a replay that does not finish in time fails the
+            ``upper`` check with a message saying so).
 
         Checks
         ------
@@ -202,8 +211,10 @@ class Certificate:
             checks["upper"] = False
             msgs.append(f"upper: no verifier registered for method {self.method!r}")
         else:
+            from certify.methods.budget import Budget, running
             try:
-                ok, msg = fn(self)
+                with running(Budget(time_limit, progress=False)):
+                    ok, msg = fn(self)
                 ok = bool(ok)
             except Exception as exc:
                 ok, msg = False, f"verifier raised {exc!r}"
@@ -211,6 +222,11 @@ class Certificate:
             msgs.append(f"upper: {msg}: {ok}")
 
         return VerificationResult(ok=all(checks.values()), checks=checks, messages=msgs)
+
+
+def gap_closed(lower, upper, tol, atol=0.0) -> bool:
+    """``upper - lower <= tol * upper + atol`` with a finite ``upper`` (an infinite end never closes)."""
+    return bool(math.isfinite(upper) and upper - lower <= tol * upper + atol)
 
 
 def make_certificate(net, norm, domain, method, upper, witness=None, *, tol=1e-9,
@@ -225,9 +241,11 @@ def make_certificate(net, norm, domain, method, upper, witness=None, *, tol=1e-9
     if lower > upper:
         raise AssertionError(f"soundness violation: witnessed lower {shown(lower)} > upper {shown(upper)} "
                              f"({method})")
-    exact = bool(upper - lower <= tol * upper)
+    exact = gap_closed(lower, upper, tol)
     if exact and status in ("bound", "running"):
         status = "converged"
+    if not math.isfinite(upper) and status == "converged":
+        status = "overflow"  # an infinite upper end is rigorous but says nothing: never "converged"
     return Certificate(lower=lower, upper=upper, norm=normalize_norm(norm), domain=domain,
                        method=method, rigorous=rigorous, exact=exact, status=status,
                        witness=witness, elapsed=float(elapsed), details=dict(details or {}),

@@ -46,8 +46,9 @@ from flint import fmpq
 
 from bounds.errors import ParameterError
 
-from certify.methods.certificate import (Witness, make_certificate, normalize_domain, normalize_norm,
-                          register_verifier)
+from certify.methods.budget import budget_for
+from certify.methods.certificate import (Witness, gap_closed, make_certificate, normalize_domain,
+                                         normalize_norm, register_verifier)
 from certify.arith.interval import (ABS_TINY, U, inflate_upper, midrad, midrad_affine_box,
                        midrad_affine_combine, midrad_matmul, midrad_scale_rows,
                        midrad_mul, opnorm_upper_midrad)
@@ -179,7 +180,7 @@ class _ChebyshevLP:
 # ----------------------------------------------------------------------------------------------
 
 class _Node:
-    __slots__ = ("ub", "k", "plo", "phi", "zlo", "zhi", "M", "Mr", "c", "cr", "A", "r", "split",
+    __slots__ = ("nid", "ub", "k", "plo", "phi", "zlo", "zhi", "M", "Mr", "c", "cr", "A", "r", "split",
                  "keys", "x", "fresh", "leaf", "ball", "checked", "refined", "Ar", "rr")
 
     def __lt__(self, other):  # heap ties
@@ -235,6 +236,11 @@ class ExactSearch:
         self.unresolved = []  # (ub, reason) of leaves whose upper bound stays in the result
         self.closed_max = 0.0
         self.heap = []
+        # the proof: node id -> (layer, neuron, child ids) of every split, and the LP multipliers
+        # that proved a node empty; :meth:`replay` re-checks the upper bound from these alone
+        self.tree = {}
+        self.empty = {}
+        self.next_id = 1
         # Two-layer fast path: globally, if W_1 has full row rank (decided exactly), every
         # pattern of the single hidden layer is realised, so no LP is ever needed.
         self.all_feasible = (box is None and self.nh == 1 and self.pt[0] is None and self.W[0].shape[0] <= self.d
@@ -385,6 +391,7 @@ class ExactSearch:
     # ------------------------------------------------------------------ nodes
     def root(self):
         node = _Node()
+        node.nid = 0
         node.k = 0
         node.M, node.Mr, node.c, node.cr = self.W[0], None, self.b[0], None
         node.A = np.zeros((0, self.d))
@@ -621,7 +628,7 @@ class ExactSearch:
             return True
         self.stats["lps"] += 1
         s, x, y = self.lp.solve(node.A, node.r)
-        scale = 1.0 if self.box is None else float(np.max(self.box[1] - self.box[0]))
+        scale = 1.0 if self.box is None else 2 * float(np.max(self.box[1] / 2 - self.box[0] / 2))
         if s > 1e-10 * scale:
             node.x = x
             node.fresh = True
@@ -629,13 +636,18 @@ class ExactSearch:
         node.x = None
         if y is None:  # HiGHS failed or found the LP infeasible (a zero row with negative rhs)
             y = np.ones(len(node.r) + 2 * self.d)
+        if self._proves_empty(node, y):
+            self.empty[node.nid] = y
+            return False
+        return None
+
+    def _proves_empty(self, node, y):
+        """Rigorous emptiness of a node's open region from LP multipliers ``y`` (dual or Farkas)."""
         if self.box is not None and _dual_proves_empty(node.A, node.Ar, node.r, node.rr,
                                                        y[:len(node.r)], self.xm, self.xr):
             self.stats["dual_empty"] += 1
-            return False
-        if self._certify_empty(node, y):
-            return False
-        return None
+            return True
+        return self._certify_empty(node, y)
 
     def _certify_empty(self, node, y):
         # map LP row duals (rows in creation order) onto the exact rows (grouped per neuron)
@@ -668,6 +680,13 @@ class ExactSearch:
         col = (np.abs(G[:, und]) + (0.0 if Gr is None else Gr[:, und])).sum(0)
         row = np.abs(node.M[und]).sum(1)
         i = int(und[np.argmax(width * col * row)])
+        out = self._split(node, i)
+        self.tree[node.nid] = (k, i, tuple(ch.nid for ch in out))
+        return out
+
+    def _split(self, node, i):
+        """The two children of ``node`` split at the middle breakpoint of neuron ``i`` of its layer."""
+        k = node.k
         lo, hi = int(node.plo[k][i]), int(node.phi[k][i])
         mid = (lo + hi) // 2
         t = self.bps[k][mid]
@@ -695,6 +714,8 @@ class ExactSearch:
             ch.leaf = False
             ch.ball = None
             ch.checked = False
+            ch.nid = self.next_id
+            self.next_id += 1
             out.append(ch)
         return out
 
@@ -770,9 +791,54 @@ class ExactSearch:
                 return True
         return False
 
-    def run(self, time_limit=None, node_limit=None):
+    def replay(self, tree, empty, upper, budget=None):
+        """Re-check ``upper`` from a recorded search tree; returns ``(ok, message)``.
+
+        Every node is rebuilt from the root by the recorded splits (the two children of a split
+        partition the parent's completions, so the terminal nodes cover every activation
+        pattern); each terminal node must be proved empty by its recorded multipliers or have a
+        rigorous bound ``<= upper``: its interval Jacobian bound, else its enumeration bound, else,
+        for a leaf, the Arb enclosure of its exact Jacobian's norm.
+        """
+        budget = budget_for(None) if budget is None else budget
+        upper = float(upper)
+        self.lower = upper  # no witness search during a replay (bounds below upper suffice)
+        root = self.root()
+        self._bound(root)
+        stack, checked, worst = [root], 0, 0.0
+        while stack:
+            if budget.stop_reason():
+                return False, f"replay stopped ({budget.stop_reason()}) after {checked} nodes"
+            node = stack.pop()
+            checked += 1
+            if node.nid in tree:
+                k, i, ids = tree[node.nid]
+                if node.leaf or k != node.k or node.plo[k][i] == node.phi[k][i]:
+                    return False, f"node {node.nid}: recorded split ({k}, {i}) does not apply"
+                children = self._split(node, i)
+                for ch, cid in zip(children, ids):
+                    ch.nid = cid
+                    self._advance(ch)
+                    self._bound(ch)
+                stack.extend(children)
+                continue
+            if node.nid in empty and self._proves_empty(node, np.asarray(empty[node.nid])):
+                continue
+            b = node.ub
+            if b > upper and not node.leaf:
+                b = min(b, self._enum_bound(node))
+            if b > upper and node.leaf:
+                b = min(b, arb_ceil(opnorm_ball(self.exact.jacobian(node.plo), self.p)))
+            if not b <= upper:
+                return False, (f"terminal node {node.nid} has bound {float(b)!r} > upper {upper!r} "
+                               f"({checked} nodes replayed)")
+            worst = max(worst, float(b))
+        return True, (f"replayed {checked} nodes ({len(tree)} splits, {len(empty)} proved empty); "
+                      f"largest terminal bound {worst!r} <= upper {upper!r}")
+
+    def run(self, time_limit=None, node_limit=None, budget=None):
         """Search until the gap closes or a limit is hit; returns the status string."""
-        t0 = time.perf_counter()
+        budget = budget_for(time_limit) if budget is None else budget
         root = self.root()
         self._bound(root)
         self._try_witness(root.x)
@@ -781,10 +847,11 @@ class ExactSearch:
         self.stats["nodes"] = 1
         while self.heap:
             gub = self.global_upper()
-            if gub - self.lower <= self.tol * gub:
+            if gap_closed(self.lower, gub, self.tol):
                 return "converged"
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                return "time_limit"
+            budget.update(self.stats["nodes"], self.lower, gub)
+            if budget.stop_reason():
+                return budget.stop_reason()
             if node_limit is not None and self.stats["nodes"] >= node_limit:
                 return "node_limit"
             _, node = heapq.heappop(self.heap)
@@ -805,7 +872,7 @@ class ExactSearch:
                 if ch is not None:
                     self._push(ch)
         gub = self.global_upper()
-        return "converged" if gub - self.lower <= self.tol * gub else "exhausted"
+        return "converged" if gap_closed(self.lower, gub, self.tol) else "exhausted"
 
 
 def _search_arrays(net):
@@ -901,6 +968,10 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
                           value_ball=str(search.lower_ball), pattern=None)
     details = dict(search.stats)
     details["tol"] = tol
+    details["tree"] = search.tree
+    details["empty"] = search.empty
+    details["enum_budget"] = int(budget)
+    details["symbolic"] = bool(symbolic)
     details["unresolved"] = list(search.unresolved)
     details["open_nodes"] = len(search.heap)
     if cap is not None:
@@ -911,22 +982,20 @@ def exact_lipschitz(net, norm=2, domain=None, tol=1e-9, time_limit=None, node_li
                             elapsed=time.perf_counter() - t0, details=details, rigorous=True)
 
 
-def _recheck_upper(cert) -> tuple[bool, str]:
-    """Upper-bound re-check for :meth:`Certificate.verify`: an independent second search.
+def _replay_upper(cert) -> tuple[bool, str]:
+    """Upper-bound check for :meth:`Certificate.verify`: replay the recorded search tree.
 
-    The search is re-run with plain interval bounds (``enum_budget=1, symbolic=False``, different
-    bounding code paths) and a fresh witness; the certificate passes when the two enclosures
-    intersect, i.e. neither run's verified lower bound exceeds the other's upper bound.  This is a
-    consistency check of the producing run, not a replay of its proof tree.
+    See :meth:`ExactSearch.replay`; a lowered ``upper`` fails at the terminal node whose bound
+    exceeds it.
     """
-    limit = max(10.0, 5.0 * float(cert.elapsed or 0.0))
-    again = exact_lipschitz(cert.network, cert.norm, cert.domain,
-                            tol=max(cert.details.get("tol", 1e-9), 1e-9), time_limit=limit,
-                            enum_budget=1, symbolic=False)
-    ok = again.lower <= cert.upper and cert.lower <= again.upper
-    return ok, (f"second search with interval bounds ({again.status}) gives "
-                f"[{again.lower!r}, {again.upper!r}], which "
-                + ("intersects" if ok else "does NOT intersect") + " the certificate")
+    tree, empty = cert.details.get("tree"), cert.details.get("empty")
+    if tree is None or empty is None:
+        return False, "no search tree stored"
+    ws, bs, specs = network_arrays(cert.network)
+    search = ExactSearch(ws, bs, specs, cert.norm, cert.domain, tol=cert.details.get("tol", 1e-9),
+                         enum_budget=cert.details.get("enum_budget", 256),
+                         symbolic=cert.details.get("symbolic", True))
+    return search.replay(tree, empty, cert.upper)
 
 
-register_verifier("exact", _recheck_upper)
+register_verifier("exact", _replay_upper)

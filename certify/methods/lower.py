@@ -29,16 +29,27 @@ import time
 
 import numpy as np
 
+from certify.methods.budget import budget_for
 from certify.methods.certificate import Witness, normalize_norm
 from certify.arith.witness import KinkError, pair_witness, point_witness
 
 __all__ = ["lower_bound", "batch_jacobian_norms"]
 
 
+#: Seconds per network weight of one ball-arithmetic point witness (2-core reference machine,
+#: rounded up): witnesses that would not fit in a time limit are not evaluated.
+ARB_SECONDS_PER_WEIGHT = 3e-6
+
+
 def batch_jacobian_norms(net, X, norm) -> np.ndarray:
     """Float ``||J_f(x)||_{p->p}`` for each row of ``X`` (no rigour; used to steer the search)."""
     J = net.jacobian(np.atleast_2d(X))
     p = normalize_norm(norm)
+    with np.errstate(over="ignore", invalid="ignore"):  # steering only: inf is a fine score
+        return _jacobian_norms(J, p)
+
+
+def _jacobian_norms(J, p):
     if p == 1:
         return np.abs(J).sum(axis=1).max(axis=1)
     if p == math.inf:
@@ -63,9 +74,10 @@ def _starts(net, domain, n, rng):
         X = rng.standard_normal((n, d)) * scales[rng.integers(0, len(scales), n)][:, None]
         return np.vstack([np.zeros((1, d)), X])
     lo, hi = domain
-    X = lo + (hi - lo) * rng.random((n, d))
+    t = rng.random((n, d))
+    X = np.clip(lo * (1 - t) + hi * t, lo, hi)  # hi - lo may overflow for boxes near 1e308
     corners = np.where(rng.random((min(8, n), d)) < 0.5, lo, hi)
-    return np.vstack([(lo + hi) / 2, corners, X])
+    return np.vstack([lo / 2 + hi / 2, corners, X])
 
 
 def _project(X, domain):
@@ -75,14 +87,17 @@ def _project(X, domain):
 def _step_scale(net, domain):
     if domain is None:
         return _global_scale(net)
-    return float(np.max(domain[1] - domain[0])) or 1.0
+    half = float(np.max(domain[1] / 2 - domain[0] / 2))  # no overflow for boxes near 1e308
+    return min(2 * half, 1e300) or 1.0
 
 
-def _es_ascent(net, x, gx, norm, domain, rng, iters, pop):
+def _es_ascent(net, x, gx, norm, domain, rng, iters, pop, deadline=None):
     """(1+lambda) evolution strategy with a shrinking step; good for piecewise-constant g."""
     sigma = 0.25 * _step_scale(net, domain)
     d = x.shape[0]
     for _ in range(iters):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         cand = _project(x + sigma * rng.standard_normal((pop, d)), domain)
         g = batch_jacobian_norms(net, cand, norm)
         k = int(np.argmax(g))
@@ -95,15 +110,24 @@ def _es_ascent(net, x, gx, norm, domain, rng, iters, pop):
     return x, gx
 
 
-def _fd_ascent(net, x, gx, norm, domain, iters):
-    """Projected gradient ascent with a central finite-difference gradient and step halving."""
+def _fd_ascent(net, x, gx, norm, domain, iters, deadline=None, point_cost=0.0):
+    """Projected gradient ascent with a central finite-difference gradient and step halving.
+
+    ``point_cost``: seconds per Jacobian evaluation; a gradient (``2 d`` of them) that would end
+    after ``deadline`` is not started.
+    """
     d = x.shape[0]
     scale = _step_scale(net, domain)
     h = 1e-6 * max(scale, 1.0)
     step = 0.1 * scale
     E = np.eye(d) * h
     for _ in range(iters):
-        X = np.vstack([x + E, x - E])
+        if deadline is not None and time.perf_counter() + 2 * d * point_cost > deadline:
+            break
+        with np.errstate(over="ignore"):
+            X = _project(np.vstack([x + E, x - E]), domain)
+        if not np.all(np.isfinite(X)):
+            break
         g = batch_jacobian_norms(net, X, norm)
         grad = (g[:d] - g[d:]) / (2 * h)
         nrm = np.linalg.norm(grad)
@@ -142,7 +166,8 @@ def lower_bound(net, norm=2, domain=None, *, n_starts: int = 256, n_ascents: int
     seed : int
         Seed of the NumPy generator (results are reproducible).
     time_limit : float, optional
-        Soft budget in seconds for the search (the final Arb evaluation is not counted).
+        Budget in seconds for the search; the final Arb evaluation of the candidates may take up
+        to half as much again (candidates whose estimated cost does not fit are skipped).
     extra_points : array_like (k, d), optional
         Additional candidates (e.g. box centres from a branch and bound).
 
@@ -155,25 +180,37 @@ def lower_bound(net, norm=2, domain=None, *, n_starts: int = 256, n_ascents: int
     p = normalize_norm(norm)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
     X = _starts(net, domain, n_starts, rng)
     if extra_points is not None:
         X = np.vstack([X, _project(np.atleast_2d(np.asarray(extra_points, dtype=float)), domain)])
+    t1 = time.perf_counter()
     g = batch_jacobian_norms(net, X, p)
+    point_cost = (time.perf_counter() - t1) / len(X)
     order = np.argsort(-g)
     pl = bool(getattr(net, "piecewise_linear", False))
     results = []
+    budget = budget_for(None)  # the enclosing run's: a Ctrl-C there stops the search too
     for idx in order[:n_ascents]:
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        if (time_limit is not None and time.perf_counter() - t0 > time_limit) or budget.stop_reason():
             break
         x, gx = X[idx].copy(), float(g[idx])
         if pl:
-            x, gx = _es_ascent(net, x, gx, p, domain, rng, iters, pop=4 * net.input_dim)
+            x, gx = _es_ascent(net, x, gx, p, domain, rng, iters, pop=4 * net.input_dim,
+                               deadline=deadline)
         else:
-            x, gx = _fd_ascent(net, x, gx, p, domain, iters)
+            x, gx = _fd_ascent(net, x, gx, p, domain, iters, deadline=deadline,
+                               point_cost=point_cost)
         results.append((gx, x))
     results.append((float(g[order[0]]), X[order[0]]))
     results.sort(key=lambda t: -t[0])
-    return best_witness(net, [x for _, x in results[:3]], p, domain, rng)
+    keep = 3
+    if time_limit is not None:  # the ball-arithmetic evaluation must fit in the limit too
+        per_point = ARB_SECONDS_PER_WEIGHT * sum(w.size for w in net.weights)
+        keep = min(3, int((t0 + 1.5 * time_limit - time.perf_counter()) // max(per_point, 1e-9)))
+        if keep < 1:
+            return None
+    return best_witness(net, [x for _, x in results[:keep]], p, domain, rng)
 
 
 def best_witness(net, points, norm, domain, rng=None) -> Witness | None:

@@ -38,6 +38,7 @@ from bounds.errors import ParameterError
 
 from certify.errors import UnsupportedError
 
+from certify.methods.budget import budget_for, reject_unknown_options
 from certify.methods.certificate import make_certificate, register_verifier
 from certify.methods.lower import lower_bound
 from certify.arith.witness import _to_arb_mat, arb_ceil
@@ -47,7 +48,10 @@ __all__ = ["sdp_lipschitz", "slope_restricted", "lipsdp_matrix_float", "check_lm
 
 
 class SDPError(RuntimeError):
-    """The SDP could not be solved or its answer could not be turned into a checked certificate."""
+    """The SDP could not be solved or its answer could not be turned into a checked certificate.
+
+    ``method="auto"`` falls back to the naive bound when this happens.
+    """
 
 
 class SDPTooLargeError(SDPError, MemoryError):
@@ -278,7 +282,7 @@ def check_lmi(net, L_float, ts, slopes=None, prec: int = 128) -> tuple[bool, str
 # solving
 # ---------------------------------------------------------------------------------------------
 
-def _solve_sdp(net, slopes, margin, solver):
+def _solve_sdp(net, slopes, margin, solver, time_limit=None):
     import cvxpy as cp
 
     ws = net.weights
@@ -319,12 +323,18 @@ def _solve_sdp(net, slopes, margin, solver):
     cons = [(M + M.T) / 2 << -margin * np.eye(n)]
     prob = cp.Problem(cp.Minimize(rho), cons)
     t0 = time.perf_counter()
+    kwargs = {}
+    if time_limit is not None and solver.upper() == "CLARABEL":
+        kwargs["time_limit"] = max(float(time_limit), 1e-3)
     try:
         # an inaccurate float answer is fine (it is checked in ball arithmetic): its warning goes
         # into the status, which the repair log records, not to the user's session
-        inaccurate = solve_float_program(prob, solver=solver)
-    except cp.error.SolverError as exc:
-        raise SDPError(f"SDP solver {solver} failed: {exc}") from exc
+        inaccurate = solve_float_program(prob, solver=solver, **kwargs)
+    except (cp.error.SolverError, ValueError, OverflowError, ArithmeticError) as exc:
+        # cvxpy refuses NaN/Inf data (weights near overflow) with a plain ValueError
+        raise SDPError(f"SDP solver {solver} failed: {str(exc).splitlines()[0]}") from exc
+    if prob.status == "user_limit":
+        raise _OutOfBudget("time_limit")
     if prob.status not in ("optimal", "optimal_inaccurate") or rho.value is None:
         raise SDPError(f"SDP solver {solver} returned status {prob.status!r}")
     status = prob.status + (f" (cvxpy: {inaccurate[0]})" if inaccurate else "")
@@ -347,6 +357,26 @@ def _tight_rho(net, ts, slopes) -> float:
     Y = np.linalg.solve(cho, B)  # B^T D^{-1} B = Y^T Y
     S = Y.T @ Y - C
     return float(np.linalg.eigvalsh((S + S.T) / 2)[-1])
+
+
+class _OutOfBudget(Exception):
+    """The time limit (or a Ctrl-C) stopped the SDP before a checked certificate existed."""
+
+
+#: Seconds per ``n^3`` (``n`` = number of LMI rows) of one :func:`check_lmi` in Arb (2-core
+#: reference machine, rounded up): a check that cannot finish in the time left is not started.
+CHECK_SECONDS_PER_CUBE = 3e-6
+
+
+def estimated_solve_seconds(net) -> float:
+    """Cost model of one LipSDP solve with Clarabel: ``120 (n / 112)^4.5`` s for ``n`` LMI rows.
+
+    Fitted on the 2-core reference machine (n = 50: 2 s, 75: 18 s, 112: 117 s).  Clarabel checks
+    its own time limit only between interior-point iterations, and one iteration of a large LMI
+    can take minutes, so a solve that cannot finish in the time left is not started.
+    """
+    n = sum(_sizes(net))
+    return 120.0 * (n / 112.0) ** 4.5
 
 
 def _structured_upper(net, slopes, time_limit, max_memory):
@@ -384,7 +414,7 @@ def _structured_upper(net, slopes, time_limit, max_memory):
 
 
 def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, time_limit=None,
-              max_memory=None, formulation="auto"):
+              max_memory=None, formulation="auto", budget=None):
     """Checked LipSDP-Neuron upper bound on the global l2 Lipschitz constant.
 
     Returns
@@ -397,6 +427,13 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, time_limit=
         bad = [a.name for a in net.activations if a.slope_bounds is None]
         raise ParameterError("activation", bad[0], "a slope-restricted activation (known [alpha, beta])",
                              "method='sdp' needs slope bounds for every hidden activation")
+    with np.errstate(over="ignore"):
+        scale = max(1.0, float(np.linalg.norm(net.weights[-1], 2)) ** 2)
+    top = max(float(np.max(np.abs(w))) for w in net.weights)
+    big = max([top] + [abs(v) for ab in slopes for v in ab])
+    if not (math.isfinite(scale) and big < 1e140):
+        raise SDPError(f"weights or slopes up to {big:.3g}: the LMI's entries would overflow "
+                       "float64 (use method='naive' or 'interval')")
     if formulation not in ("auto", "structured", "dense"):
         raise ParameterError("formulation", formulation, "'auto', 'structured' or 'dense'")
     if formulation == "structured" and len(net.weights) != 2:
@@ -407,14 +444,19 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, time_limit=
     from certify.methods.layer_lmi import available_memory
 
     need = sdp_memory_estimate(net, "dense")
-    budget = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
-    if need > budget:
-        raise SDPTooLargeError(f"LipSDP for layer sizes {_sizes(net)}", need, budget)
-    scale = max(1.0, float(np.linalg.norm(net.weights[-1], 2)) ** 2)
+    memory = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
+    if need > memory:
+        raise SDPTooLargeError(f"LipSDP for layer sizes {_sizes(net)}", need, memory)
     margin = 1e-7 * scale if margin is None else margin
     log, solve_time, check_time = [], 0.0, 0.0
+    n_rows = sum(_sizes(net))
     for attempt in range(3):
-        rho_solver, ts, st, status = _solve_sdp(net, slopes, margin, solver)
+        if budget is not None and budget.stop_reason():
+            raise _OutOfBudget(budget.stop_reason())
+        left = None if budget is None else budget.remaining()
+        if left is not None and estimated_solve_seconds(net) > left:
+            raise _OutOfBudget("time_limit")
+        rho_solver, ts, st, status = _solve_sdp(net, slopes, margin, solver, time_limit=left)
         solve_time += st
         ts = [np.maximum(t, 0.0) for t in ts]
         rho = _tight_rho(net, ts, slopes)
@@ -423,6 +465,10 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, time_limit=
         if math.isfinite(rho) and rho > 0:
             delta = 1e-9
             for _ in range(max_repairs):
+                if budget is not None and (budget.stop_reason() or (
+                        budget.remaining() is not None
+                        and CHECK_SECONDS_PER_CUBE * n_rows ** 3 > budget.remaining())):
+                    raise _OutOfBudget(budget.stop_reason() or "time_limit")
                 L = math.nextafter(math.sqrt(rho) * (1 + delta), math.inf)
                 t0 = time.perf_counter()
                 ok, msg = check_lmi(net, L, ts, slopes)
@@ -484,23 +530,37 @@ def sdp_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=No
     Certificate
         ``details`` holds ``multipliers``, ``solve_time``, ``check_time`` and the repair ``log``.
     """
+    reject_unknown_options("sdp", options, ["solver", "margin", "lower_options"])
     if norm != 2:
         raise ParameterError("norm", norm, "2 (LipSDP bounds the l2 Lipschitz constant)")
     _refuse_groupsort(net)
+    from certify.methods.naive import naive_lipschitz, naive_upper
     t0 = time.perf_counter()
-    if len(net.weights) == 1:
-        from certify.methods.naive import naive_lipschitz  # an affine map: the spectral norm is the constant
-        return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
-    # the Newton steps get 80% of the limit: the check and the witness search follow
-    upper, details = sdp_upper(net, solver=solver, margin=margin,
-                               time_limit=None if time_limit is None else 0.8 * time_limit,
-                               max_memory=max_memory, formulation=formulation)
+    budget = budget_for(time_limit)
+    if len(net.weights) == 1:  # an affine map: the spectral norm is the constant
+        return naive_lipschitz(net, norm, domain, tol=tol, time_limit=budget.remaining(),
+                               lower_options=lower_options)
+    left = budget.remaining()
+    try:
+        # the Newton steps get 80% of the time left: the check and the witness search follow
+        upper, details = sdp_upper(net, solver=solver, margin=margin,
+                                   time_limit=None if left is None else 0.8 * left,
+                                   max_memory=max_memory, formulation=formulation, budget=budget)
+    except _OutOfBudget as stop:
+        # the best rigorous enclosure so far: the naive product (LipSDP never had a checked value)
+        up, info = naive_upper(net, norm, budget)
+        info["note"] = f"LipSDP stopped ({stop}) before a checked certificate; naive product bound"
+        return make_certificate(net, norm, domain, "naive", up, None, tol=tol, status=str(stop),
+                                elapsed=time.perf_counter() - t0, details=info)
+    except (OverflowError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        raise SDPError(f"LipSDP failed in floating point: {exc!r}") from exc
     lo_opts = {"n_starts": 256, "n_ascents": 6, "iters": 40}
-    if time_limit is not None:
-        lo_opts["time_limit"] = 0.1 * time_limit
     lo_opts.update(lower_options or {})
-    witness = lower_bound(net, norm, domain, **lo_opts)
+    if budget.remaining() is not None:
+        lo_opts.setdefault("time_limit", 0.6 * budget.remaining())
+    witness = None if budget.stop_reason() else lower_bound(net, norm, domain, **lo_opts)
     return make_certificate(net, norm, domain, "sdp", upper, witness, tol=tol,
+                            status=budget.stop_reason() or "bound",
                             elapsed=time.perf_counter() - t0, details=details)
 
 

@@ -75,6 +75,23 @@ def _check_finite(arr: np.ndarray, what: str) -> None:
                           f"{tuple(int(i) for i in bad)}); all entries must be finite")
 
 
+def _load_npz(path) -> dict:
+    """The arrays of an ``.npz`` archive, or a typed error saying what the file is instead."""
+    allowed = "the path of an .npz archive (numpy.savez) holding W1, b1, ..., WL, bL"
+    try:
+        data = np.load(path, allow_pickle=False)
+    except ValueError:  # numpy says "pickled data" for any file that is not an array
+        raise ParameterError("path", str(path), allowed, "the file is not a NumPy .npz archive") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ParameterError("path", str(path), allowed,
+                             "this is a single .npy array, not an .npz archive of named layers")
+    with data:
+        try:
+            return {k: data[k] for k in data.files}
+        except ValueError as exc:
+            raise ParameterError("path", str(path), allowed, f"unreadable archive member ({exc})") from None
+
+
 def _freeze(arr: np.ndarray) -> np.ndarray:
     arr.flags.writeable = False
     return arr
@@ -258,8 +275,7 @@ class Network:
         ShapeError
             Missing or unexpected keys, or shapes that do not chain (see :meth:`from_arrays`).
         """
-        with np.load(path, allow_pickle=False) as data:
-            files = {k: data[k] for k in data.files}
+        files = _load_npz(path)
         layers: dict[int, dict[str, np.ndarray]] = {}
         unexpected = []
         for key, arr in files.items():
