@@ -237,3 +237,17 @@ def test_groupsort_is_not_a_two_layer_class_network():
     net = Network.from_arrays([np.eye(2), np.ones((1, 2))], [None, np.zeros(1)], "maxmin")
     with pytest.raises(UnsupportedError, match="not elementwise"):
         net.as_two_layer()
+
+
+@pytest.mark.parametrize("node_limit", [3, None])
+def test_exact_groupsort_verify_replays_and_rejects_a_lowered_upper(node_limit):
+    """verify() replays the comparator-network search (or recomputes the naive cap that bounds an
+    unfinished one); an upper end lowered below what either proves is rejected."""
+    import dataclasses
+    rng = np.random.default_rng(5)
+    net = Network.from_arrays([rng.standard_normal((6, 3)), rng.standard_normal((6, 6)),
+                               rng.standard_normal((1, 6))], None, "groupsort:3")
+    cert = lipschitz(net, 2, method="exact", node_limit=node_limit)
+    assert cert.verify().ok
+    lowered = dataclasses.replace(cert, upper=cert.lower if node_limit else 0.99 * cert.lower)
+    assert not lowered.verify().ok

@@ -62,7 +62,8 @@ def _jacobian_norms(J, p):
 def _global_scale(net) -> float:
     """Length scale at which the first layer's hyperplanes sit: typical |b| / ||w||."""
     w, b = net.weights[0], net.biases[0]
-    r = np.abs(b) / np.maximum(np.linalg.norm(w, axis=1), 1e-300)
+    with np.errstate(over="ignore"):  # a row norm beyond float64 only means "scale ~ 0": a heuristic
+        r = np.abs(b) / np.maximum(np.linalg.norm(w, axis=1), 1e-300)
     return float(max(1.0, np.median(r)))
 
 
