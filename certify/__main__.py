@@ -263,10 +263,14 @@ def main(argv=None) -> int:
         p.error("unrecognized arguments: " + " ".join(extra))
     try:
         return args.fn(args)
+    except BrokenPipeError:
+        raise  # the reader closed stdout: bounds._cli.run ends quietly
     except (ValueError, OSError) as exc:  # bad input or unreadable file: one clear line
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from bounds._cli import run
+
+    run(main)

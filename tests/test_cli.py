@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from certify.__main__ import main
 from certify.model.network import two_layer
@@ -54,3 +55,23 @@ def test_check_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "minimal_interpolation: consistent" in out, out
     assert "bound 2.4" in out
+
+
+@pytest.mark.parametrize("module", ["bounds", "certify"])
+def test_a_closed_pipe_ends_quietly(module):
+    """`python -m bounds ... | head -1`: no traceback on stderr when the reader stops early."""
+    code = (f"import sys; sys.argv = ['{module}', '--help']\n"
+            f"import {module}.__main__ as m\n"
+            "from bounds._cli import run\n"
+            "def main():\n"
+            "    for _ in range(20000):\n"
+            "        print('a line of output ' * 8)\n"
+            "    return 0\n"
+            "run(main)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
