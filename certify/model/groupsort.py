@@ -29,7 +29,7 @@ from certify.errors import ShapeError
 
 __all__ = ["groupsort", "sort_permutation", "groupsort_interval", "rank_ranges",
            "permute_columns", "permute_columns_hull", "sorting_network", "comparator_lowering",
-           "check_width"]
+           "check_width", "block_reversal"]
 
 
 def check_width(n: int, G: int, where: str) -> None:
@@ -37,6 +37,18 @@ def check_width(n: int, G: int, where: str) -> None:
     if n % G:
         raise ShapeError(f"{where}: GroupSort with group size G={G} needs a width divisible by {G}, "
                          f"got width {n}")
+
+
+def block_reversal(n: int, G: int) -> np.ndarray:
+    """Indices ``perm`` reversing every block of ``G``: a descending sort is ``groupsort(z)[perm]``.
+
+    The reversal is an involution, so ``W[:, perm]`` folds it exactly into the next layer.
+
+    >>> block_reversal(6, 3)
+    array([2, 1, 0, 5, 4, 3])
+    """
+    check_width(n, G, "block reversal")
+    return np.array([s + G - 1 - r for s in range(0, n, G) for r in range(G)], dtype=np.intp)
 
 
 def _blocks(z: np.ndarray, G: int) -> np.ndarray:

@@ -342,6 +342,10 @@ class Network:
         Supported layers: ``Linear`` (with or without bias), ``ReLU``, ``LeakyReLU(negative_slope)``,
         ``Tanh``, ``Sigmoid``, ``Softplus(beta=1)``, ``Hardtanh(-1, 1)``, ``Identity`` and ``Dropout``
         in eval mode (no-ops), ``Flatten`` before the first ``Linear``, and nested ``Sequential``.
+        GroupSort(G) written in a forward as ``x.view(x.size(0), -1, G).sort(dim=-1)[0]``
+        ``.view(x.size(0), -1)`` (or ``reshape`` / ``unflatten``, ``torch.sort``, ``.values``,
+        ``flatten(1)``) becomes ``"groupsort:G"``; a descending sort is GroupSort followed by a
+        reversal of every block, folded exactly into the next ``Linear``'s columns.
         Other modules are traced with ``torch.fx`` (:mod:`certify.model.torch_import`): a forward
         that applies such layers (or ``torch.relu``, ``F.leaky_relu``, ``x.flatten(1)``, ...) one
         after the other is accepted.  Two ``Linear`` modules in a row get the identity activation
@@ -360,18 +364,22 @@ class Network:
         Raises
         ------
         UnsupportedError
-            Any other layer (named, with what is supported), a forward that is not a chain, a Dropout
+            Any other layer (named, with what is supported; a sort over another axis, or of the
+            indices, is not a GroupSort), a forward that is not a chain, a Dropout
             in training mode, an activation not preceded by a ``Linear``, or an activation after the
             last ``Linear`` (the output layer must be linear).
+        ShapeError
+            A GroupSort whose layer width is not divisible by ``G`` (or does not match the reshape).
         ImportError
             PyTorch is not installed (the message gives the install command).
         """
-        from certify.model.torch_import import torch_chain
+        from certify.model.torch_import import GroupSortStep, torch_chain
         chain = torch_chain(module)  # an ImportError saying how to install torch if it is missing
         import torch
         from torch import nn
         weights, biases, acts = [], [], []
         pending_act = None  # activation seen after the latest Linear
+        pending_perm = None  # a GroupSort's output permutation (descending, MaxMin of halves): next Linear's columns
         for name, mod in chain:
             where = f"layer {name!r} ({type(mod).__name__})"
             if isinstance(mod, nn.Linear):
@@ -379,6 +387,11 @@ class Network:
                     acts.append(pending_act if pending_act is not None else "identity")
                 pending_act = None
                 w = mod.weight.detach().to(device="cpu", dtype=torch.float64).numpy()
+                if pending_perm is not None:
+                    if w.shape[1] != len(pending_perm):
+                        raise ShapeError(f"{where}: takes {w.shape[1]} inputs after a GroupSort of "
+                                         f"width {len(pending_perm)}")
+                    w, pending_perm = w[:, pending_perm], None   # exact: a column permutation
                 weights.append(w)
                 if mod.bias is None:
                     biases.append(None)
@@ -391,13 +404,22 @@ class Network:
                 if weights:
                     raise UnsupportedError(f"{where}: Flatten is only supported before the first Linear")
                 continue
-            spec = _torch_activation_spec(mod, nn, where)
+            perm = None
+            if isinstance(mod, GroupSortStep) and weights and pending_act is None:
+                spec, rows, perm = _torch_groupsort_spec(mod, weights[-1].shape[0], where)
+                if rows is not None:   # exact: a row permutation of the layer before the GroupSort
+                    weights[-1] = weights[-1][rows]
+                    biases[-1] = None if biases[-1] is None else biases[-1][rows]
+            elif isinstance(mod, GroupSortStep):
+                spec = None   # refused below: no Linear before it, or two activations in a row
+            else:
+                spec = _torch_activation_spec(mod, nn, where)
             if not weights:
                 raise UnsupportedError(f"{where}: an activation before the first Linear is not supported; "
                                        "the network must start with an affine layer")
             if pending_act is not None:
                 raise UnsupportedError(f"{where}: two activations in a row are not supported")
-            pending_act = spec
+            pending_act, pending_perm = spec, perm
         if not weights:
             raise UnsupportedError("from_torch: the module contains no nn.Linear layer")
         if pending_act is not None:
@@ -648,6 +670,30 @@ class Network:
         arch = " -> ".join(str(n) for n in self.widths)
         acts = ", ".join(_activation_spec(a) for a in self.activations)
         return f"Network({arch}, activations=[{acts}], n_params={self.n_params})"
+
+
+def _torch_groupsort_spec(step, width: int, where: str):
+    """``("groupsort:G", rows, columns)`` for a GroupSort of a layer of ``width`` neurons.
+
+    ``rows`` (or None) reorders the previous layer's rows, ``columns`` (or None) the next layer's
+    columns; both are exact permutations that make the toolkit's block layout compute the module.
+    """
+    _groupsort.check_width(width, step.G, where)
+    for what, n in (("blocks", step.blocks), ("flattened width", step.width)):
+        if n is not None and n != (width // step.G if what == "blocks" else width):
+            raise ShapeError(f"{where}: the forward reshapes a layer of width {width} to {n} {what} "
+                             f"(GroupSort with G={step.G} needs {width // step.G} blocks of {step.G})")
+    if step.halves:
+        # pairs (i, i + h) become the consecutive blocks (2i, 2i + 1) by reordering the previous
+        # layer's rows; GroupSort puts min_i at 2i and max_i at 2i + 1, and the module's output k
+        # is neuron out[k] of it, so the next layer takes the columns argsort(out)
+        h = width // 2
+        rows = np.arange(width).reshape(2, h).T.reshape(-1)
+        lo, hi = 2 * np.arange(h), 2 * np.arange(h) + 1
+        out = np.concatenate([hi, lo] if step.halves == "max_first" else [lo, hi])
+        return "groupsort:2", rows, np.argsort(out)
+    return (f"groupsort:{step.G}", None,
+            _groupsort.block_reversal(width, step.G) if step.descending else None)
 
 
 def _torch_activation_spec(mod, nn, where: str) -> str:

@@ -36,6 +36,7 @@ import os
 import numpy as np
 
 from certify.errors import DomainError, ShapeError, UnsupportedError
+from certify.model.groupsort import block_reversal
 
 __all__ = ["from_onnx", "SUPPORTED_OPS"]
 
@@ -470,5 +471,5 @@ def _groupsort_pattern(node, b, const, next_node, data_inputs, used, flat, shape
     b.activation(f"groupsort:{G}", node)
     if int(ta.get("largest", 1)):
         # descending: ascending sort followed by reversing every block, folded into the next layer
-        b.pending_perm = np.array([s + G - 1 - r for s in range(0, n, G) for r in range(G)])
+        b.pending_perm = block_reversal(n, G)
     return reshape2.output[0]
