@@ -35,9 +35,12 @@ def nstr_directed(x, digits: int, rounding: str = "nearest") -> str:
     text = mpmath.nstr(x, digits)
     if rounding == "nearest" or not mpmath.isfinite(x):
         return text
-    # x.man_exp, not mpmath.mpf(x): the latter may round a wide mantissa
-    man, exp = x.man_exp if isinstance(x, mpmath.mpf) else mpmath.mpf(x).man_exp
-    exact = Fraction(man) * Fraction(2) ** exp
+    if isinstance(x, mpmath.mpf):
+        # x.man_exp, not mpmath.mpf(x): the latter may round a wide mantissa
+        man, exp = x.man_exp
+        exact = Fraction(man) * Fraction(2) ** exp
+    else:  # int or float: Fraction is exact (mpmath.mpf(int) rounds beyond the working precision)
+        exact = Fraction(x)
     shown = Decimal(text)
     with localcontext() as ctx:
         ctx.prec = digits

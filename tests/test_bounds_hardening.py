@@ -233,3 +233,15 @@ def test_messages_show_values_as_written():
         UL.lower_bound(**missing)
     with pytest.raises(MissingParameterError, match="^missing required parameter 'J'"):
         UL.evaluate(**missing)
+
+
+def test_directed_printing_of_a_wide_int_never_crosses_it():
+    """An int wider than mpmath's working precision is compared exactly (mpf(int) would round it)."""
+    from fractions import Fraction
+
+    from bounds.rounding import nstr_directed
+    x = 10**40 + 1
+    down, up = nstr_directed(x, 5, "down"), nstr_directed(x, 5, "up")
+    assert Fraction(down) <= x <= Fraction(up)
+    x = 2**200 - 1
+    assert Fraction(nstr_directed(x, 60, "down")) <= x <= Fraction(nstr_directed(x, 60, "up"))
