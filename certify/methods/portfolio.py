@@ -10,8 +10,10 @@ Order (each stage gets what the previous ones left of the limit):
 3. for one-hidden-layer piecewise-linear nets (l2), a lower-bound local search over activation
    patterns with LP realisability (:mod:`certify.methods.pattern_search`), at most
    ``pattern_share`` of the limit;
-4. branch and bound with the rest: ``exact`` for piecewise-linear nets (seeded with the best
-   witnessed lower bound, which prunes), ``interval`` on a box otherwise.
+4. branch and bound with the rest: for the global l2 constant of one hidden layer wider than its
+   input, ``sector_bab`` (:mod:`certify.methods.sector_bab`, seeded with the SDP's multipliers and
+   the best witnessed lower bound); otherwise ``exact`` for piecewise-linear nets (seeded with the
+   best witnessed lower bound, which prunes), ``interval`` on a box.
 
 The answer is the intersection of every enclosure computed: ``lower`` = the best witness,
 ``upper`` = the least checked upper bound, so it is never wider than any stage's answer.
@@ -53,11 +55,46 @@ def _stages(net, norm, domain):
     if getattr(net, "piecewise_linear", False) and len(net.weights) == 2 and norm == 2 \
             and net.activations[0].elementwise:   # the pattern search needs scalar pieces (not GroupSort)
         stages.append("pattern")
-    if getattr(net, "piecewise_linear", False):
+    if _sector_bab_applies(net, norm, domain):
+        stages.append("sector_bab")
+    elif getattr(net, "piecewise_linear", False):
         stages.append("exact")
     elif domain is not None:
         stages.append("interval")
     return stages
+
+
+def _sector_bab_applies(net, norm, domain) -> bool:
+    """Sector branch and bound replaces ``exact`` for the global l2 constant of one wide hidden layer.
+
+    With ``k <= d`` neurons every slope pattern occurs (full-rank ``W``), ``exact`` converges to the
+    true constant and its region reasoning costs little; beyond, regions multiply and the sector
+    LMI's node bounds move the upper end much further in the same time (measured:
+    d = 32, k = 64, 20 s: exact 1.86, sector_bab 1.087, from the SDP's 1.134).
+    """
+    from certify.methods.sdp import slope_restricted
+
+    return (norm == 2 and domain is None and len(net.weights) == 2 and slope_restricted(net)
+            and net.activations[0].elementwise and net.weights[0].shape[0] > net.input_dim)
+
+
+def _sector_multipliers(cert):
+    """Root multipliers for ``sector_bab`` from an SDP certificate (``None`` if it has none).
+
+    The structured LMI's multiplier of neuron j weighs ``(s - a y)(b y - s)``; the sector form's
+    weighs ``phi (y - phi)`` with ``s = a y + (b - a) phi``, hence the factor ``(b - a)^2``.
+    """
+    if cert is None or cert.method != "sdp":
+        return None
+    form = cert.details.get("formulation")
+    ts = cert.details.get("multipliers")
+    if form not in ("sector", "structured") or not ts:
+        return None
+    t = [float(v) for v in ts[0]]
+    if form == "structured":
+        a, b = cert.details["slopes"][0]
+        t = [(b - a) ** 2 * v for v in t]
+    return t
 
 
 def _pattern_stage(net, norm, domain, *, time_limit, start, **_):
@@ -117,8 +154,11 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
             if w is not None and (best_lower is None or w.value > best_lower.value):
                 best_lower, pattern_witness = w, w
             continue
-        if name == "exact" and best_lower is not None:
+        if name in ("exact", "sector_bab") and best_lower is not None:
             kw["incumbent"] = best_lower.value
+        if name == "sector_bab":
+            kw["multipliers"] = _sector_multipliers(next((c for c in certs if c.method == "sdp"), None))
+            kw["lower_options"] = {"n_starts": 16, "n_ascents": 1, "iters": 10, **(lower_options or {})}
         if name in ("exact", "interval"):
             kw.update(options)
         if name == "naive":      # naive's own witness search, so auto's lower end is never below it
@@ -130,7 +170,8 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
         s0 = time.perf_counter()
         try:
             cert = METHODS[name](net, norm, domain, tol=tol, time_limit=budget,
-                                        node_limit=node_limit if name in ("exact", "interval") else None,
+                                        node_limit=node_limit if name in ("exact", "interval", "sector_bab")
+                                        else None,
                                         **kw)
         except (RuntimeError, MemoryError, ValueError) as exc:
             runs.append({"method": name, "status": f"failed: {type(exc).__name__}: {exc}"[:300],
