@@ -134,6 +134,13 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
     if sdp_share is None:
         wide = len(net.weights) == 2 and net.weights[0].shape[0] >= 128
         sdp_share = 0.6 if wide else 0.4
+    if not stages:
+        from certify.errors import UnsupportedError
+        bad = [a.spec for a in net.activations if a.lipschitz is None]
+        raise UnsupportedError(f"method='auto': no method bounds this request: activation {bad[0]} is "
+                               "not globally Lipschitz (the global constant is infinite unless it is "
+                               "unused); pass a bounded domain" if bad and domain is None else
+                               "method='auto': no method applies to this request")
     runs, certs = [], []
     best_lower = pattern_witness = None
     for name in stages:

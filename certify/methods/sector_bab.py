@@ -38,6 +38,7 @@ from certify.errors import UnsupportedError
 from certify.methods.budget import budget_for, reject_unknown_options
 from certify.methods.certificate import make_certificate, register_verifier
 from certify.methods.lower import lower_bound
+from certify.methods.sdp import SDPError
 from certify.methods.sector_lmi import (SectorLMIError, checked_sector_bound, feasible_multipliers,
                                         solve_sector_lmi)
 
@@ -144,7 +145,10 @@ def sector_bab_lipschitz(net, norm=2, domain=None, *, tol=1e-9, time_limit=None,
     except SectorLMIError:
         tree.t_root = feasible_multipliers(W, A, al0, be0) if b > a else t
         log.append("root multipliers infeasible: replaced by the feasible start")
-        root = tree.bound(())
+        try:
+            root = tree.bound(())
+        except SectorLMIError as exc:
+            raise SDPError(f"sector_bab: no checked root bound: {str(exc).splitlines()[0]}") from exc
     lo_opts = {"n_starts": 32, "n_ascents": 2, "iters": 20}
     lo_opts.update(lower_options or {})
     if budget.remaining() is not None:
