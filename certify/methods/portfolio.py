@@ -105,7 +105,7 @@ def _pattern_stage(net, norm, domain, *, time_limit, start, **_):
 
 
 def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=None,
-                   sdp_share: float | None = None, pattern_share: float = 0.25, lower_options=None,
+                   sdp_share: float | None = None, pattern_share: float | None = None, lower_options=None,
                    **options):
     """Portfolio of rigorous methods; returns the intersection of their enclosures.
 
@@ -118,6 +118,9 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
     sdp_share : float, optional
         Largest fraction of the limit the SDP stage may use; default 0.6 for one hidden layer of
         at least 128 neurons (where branch and bound rarely moves the upper end), else 0.4.
+    pattern_share : float, optional
+        Largest fraction for the pattern search (lower end); default 0.35 for one hidden layer of
+        at least 128 neurons (where the lower end is the looser one), else 0.25.
     **options
         Passed to the branch-and-bound stage.
 
@@ -131,9 +134,11 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
     t0 = time.perf_counter()
     limit = AUTO_TIME_LIMIT if time_limit is None else float(time_limit)
     stages = _stages(net, norm, domain)
+    wide = len(net.weights) == 2 and net.weights[0].shape[0] >= 128
     if sdp_share is None:
-        wide = len(net.weights) == 2 and net.weights[0].shape[0] >= 128
         sdp_share = 0.6 if wide else 0.4
+    if pattern_share is None:
+        pattern_share = 0.35 if wide else 0.25
     if not stages:
         from certify.errors import UnsupportedError
         bad = [a.spec for a in net.activations if a.lipschitz is None]
