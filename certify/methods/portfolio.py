@@ -12,8 +12,9 @@ Order (each stage gets what the previous ones left of the limit):
    ``pattern_share`` of the limit;
 4. branch and bound with the rest: for the global l2 constant of one hidden layer wider than its
    input, ``sector_bab`` (:mod:`certify.methods.sector_bab`, seeded with the SDP's multipliers and
-   the best witnessed lower bound); otherwise ``exact`` for piecewise-linear nets (seeded with the
-   best witnessed lower bound, which prunes), ``interval`` on a box.
+   the best witnessed lower bound), preceded by ``exact`` with half the time left when the layer
+   has at most :data:`FEW_REGIONS` linear regions; otherwise ``exact`` for piecewise-linear nets
+   (seeded with the best witnessed lower bound, which prunes), ``interval`` on a box.
 
 The answer is the intersection of every enclosure computed: ``lower`` = the best witness,
 ``upper`` = the least checked upper bound, so it is never wider than any stage's answer.
@@ -55,13 +56,33 @@ def _stages(net, norm, domain):
     if getattr(net, "piecewise_linear", False) and len(net.weights) == 2 and norm == 2 \
             and net.activations[0].elementwise:   # the pattern search needs scalar pieces (not GroupSort)
         stages.append("pattern")
-    if _sector_bab_applies(net, norm, domain):
-        stages.append("sector_bab")
-    elif getattr(net, "piecewise_linear", False):
+    sector = _sector_bab_applies(net, norm, domain)
+    if getattr(net, "piecewise_linear", False) and (not sector or _few_regions(net)):
         stages.append("exact")
-    elif domain is not None:
+    elif domain is not None and not sector:
         stages.append("interval")
+    if sector:
+        stages.append("sector_bab")
     return stages
+
+
+#: ``exact`` runs before ``sector_bab`` when the layer has at most this many linear regions
+#: (``sum_{i <= d} C(k, i)``, the most ``k`` hyperplanes can cut ``R^d`` into).
+FEW_REGIONS = 100_000
+
+
+def _few_regions(net) -> bool:
+    """Whether a one-hidden-layer net has few enough regions for ``exact`` to be worth a first try:
+    it sees which slope patterns occur (``relu(x) - relu(-x)`` is 1-Lipschitz, while every slope
+    vertex bound, ``sector_bab``'s included, gives 2)."""
+    k, d = net.weights[0].shape
+    total, term = 1, 1
+    for i in range(1, min(d, k) + 1):
+        term = term * (k - i + 1) // i
+        total += term
+        if total > FEW_REGIONS:
+            return False
+    return True
 
 
 def _sector_bab_applies(net, norm, domain) -> bool:
@@ -157,6 +178,8 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
         budget = left
         if name in ("sdp", "compositional"):
             budget = max(min(sdp_share * limit, left), 0.0)
+        if name == "exact" and "sector_bab" in stages:
+            budget = 0.5 * left         # the rest for sector_bab, unless exact converges
         if name == "pattern":
             s0 = time.perf_counter()
             w = _pattern_stage(net, norm, domain, time_limit=min(pattern_share * limit, left),
