@@ -35,7 +35,8 @@ from scipy.optimize import minimize_scalar
 
 from bounds.errors import ParameterError
 
-from certify.arith.interval import midrad_matmul
+from certify.arith.definite import _norm2_upper_nonneg, midrad_add, midrad_scale, prove_positive_definite
+from certify.arith.interval import inflate_upper, midrad_matmul
 from certify.methods.certificate import make_certificate, register_verifier
 from certify.methods.layer_lmi import (LayerLMIError, check_layer_lmi, checked_least_c, least_c,
                                        solve_layer_lmi)
@@ -86,12 +87,300 @@ def _handoff(W, a, b, c, t, G, eta):
     return Q
 
 
-def compositional_upper(net, *, multipliers="diagonal", time_limit=None, eta=1e-3,
+# ------------------------------------------------------------------------------------------
+# fast mode: scalar multipliers from a k x k search, each layer checked in reduced (Schur) form
+# ------------------------------------------------------------------------------------------
+
+def _top_eigenpair(A):
+    """Largest eigenvalue and a unit eigenvector of a symmetric float matrix."""
+    n = A.shape[0]
+    if n <= 96:      # LAPACK's full solver beats scipy's subset call below this size (call overhead)
+        w, v = np.linalg.eigh(A)
+        return float(w[-1]), v[:, -1]
+    w, v = sla.eigh(A, subset_by_index=[n - 1, n - 1], check_finite=False, driver="evr")
+    return float(w[0]), v[:, 0]
+
+
+def _scalar_search(M, V, *, tol=1e-2, max_evals=40):
+    """Minimise ``h(s) = lambda_max(V + s M)^2 / s`` over ``s > 0``; returns ``(s, g(s), evals)``.
+
+    Heuristic (floating point).  With ``T = tau I`` and an activation with ``a b = 0`` the layer LMI
+    holds iff ``V + (a+b)^2 tau^2 M / c <= 2 tau I`` (``M = W G^{-1} W^T``), so at
+    ``s = (a+b)^2 tau^2 / c`` the best choice is ``tau = g(s) / 2`` and ``c = (a+b)^2 h(s) / 4``.
+    ``g`` is a maximum of functions ``p + q e^u`` (``p = v^T V v``, ``q = v^T M v`` for unit
+    ``v``) of ``u = log s``, hence log-convex, so ``log h`` is convex in ``u`` and
+    ``phi(u) = 2 s g'(s) / g(s) - 1`` increases from -1 to 1.  Its root is found by secant
+    steps on ``u`` (the first step: ``s = p / q``, the minimiser for the current top eigenvector
+    ``v``), safeguarded by the bracket that the signs of ``phi`` keep (a step leaving it is
+    replaced by bisection, which also finds a kink at a multiple top eigenvalue).
+    """
+    trv, trm = float(np.trace(V)), float(np.trace(M))
+    if not (trv > 0 and trm > 0 and math.isfinite(trv) and math.isfinite(trm)):
+        return None
+    best = (math.inf, None, None)
+    lo, hi = -math.inf, math.inf
+    u, prev = math.log(trv / trm), None
+    for evals in range(1, max_evals + 1):
+        s = math.exp(u)
+        g, v = _top_eigenpair(V + s * M)
+        if not (g > 0 and math.isfinite(g)):
+            return None
+        if g * g / s < best[0]:
+            best = (g * g / s, s, g)
+        p, q = float(v @ (V @ v)), float(v @ (M @ v))
+        f = 2.0 * s * q / g - 1.0
+        if f < 0:
+            lo = u
+        else:
+            hi = u
+        if prev is None:
+            un = math.log(p / q) if p > 0 and q > 0 else math.nan
+        else:
+            un = u - f * (u - prev[0]) / (f - prev[1]) if f != prev[1] else math.nan
+        prev = (u, f)
+        if not lo < un < hi:
+            if math.isinf(lo) or math.isinf(hi):
+                un = u + (2.0 if math.isinf(hi) else -2.0)
+            else:
+                un = 0.5 * (lo + hi)
+        if abs(un - u) < tol or hi - lo < tol or f == 0:
+            break
+        u = un
+    return best[1], best[2], evals
+
+
+def _ball_upper(expr) -> float:
+    """Upper end of an Arb ball as a float (rounded up)."""
+    return math.nextafter(float(expr.mid() + expr.rad()), math.inf)
+
+
+def _inverse_factor(G):
+    """Float ``Z`` (inverse Cholesky factor of ``G``) and a proved ``0 < lam <= lambda_min(Z G Z^T)``.
+
+    ``lam > 0`` also proves ``G > 0`` and ``Z`` invertible; ``Z`` itself is arbitrary (no accuracy
+    is assumed): ``Z G Z^T`` is enclosed with outward-rounded products and
+    ``lambda_min >= 1 - ||Z G Z^T - I||_2``.  Returns None if that does not come out positive.
+    """
+    n = G.shape[0]
+    try:
+        Lg = np.linalg.cholesky(G)
+    except np.linalg.LinAlgError:
+        return None
+    Z, info = sla.lapack.dtrtri(Lg, lower=1)
+    if info != 0:
+        return None
+    Z = np.tril(Z)
+    A, Ar = midrad_matmul(Z, None, G, None)
+    N, Nr = midrad_matmul(A, Ar, Z.T, None)
+    E, Er = midrad_add(N, Nr, np.eye(n), None, sign=-1.0)
+    dev = _norm2_upper_nonneg(inflate_upper(np.abs(E) + Er, 2))
+    lam = math.nextafter(1.0 - dev, -math.inf)
+    if not lam > 0.5:         # a badly conditioned metric: the general check is more accurate
+        return None
+    return Z, lam
+
+
+def _gram_enclosure(Z, W):
+    """Enclosure of ``P^T P`` with ``P = Z W^T`` (``Z = None``: the identity)."""
+    if Z is None:
+        return midrad_matmul(W, None, W.T, None)
+    P, Pr = midrad_matmul(Z, None, W.T, None)
+    return midrad_matmul(P.T, Pr.T, P, Pr)
+
+
+def schur_check(S, Sr, lam, a, b, c, t, Q, Qr=None):
+    """Prove the layer LMI ``F(c, t) >= 0`` in reduced form, for slopes with ``a b >= 0``.
+
+    Parameters
+    ----------
+    S, Sr : (k, k) arrays
+        Enclosure of ``P^T P`` with ``P = Z W^T`` for some invertible ``Z`` (:func:`_gram_enclosure`).
+    lam : float
+        Proved lower bound of ``lambda_min(Z G Z^T) > 0`` (``G`` the input metric; 1 for ``G = I``).
+    a, b : float
+        Slope bounds, ``a b >= 0``.
+    c : float
+        The layer's scalar.
+    t : (k,) array
+        Nonnegative multipliers.
+    Q, Qr : (k, k) arrays
+        The output metric (hand-off, or an enclosure of ``W_L^T W_L``).
+
+    Returns
+    -------
+    (ok, message)
+
+    Notes
+    -----
+    ``F >= F_0`` with ``F_0`` the LMI without its ``2ab W^T T W`` block (PSD since ``ab >= 0``);
+    the congruence ``diag(Z, I)`` turns ``F_0`` into ``[[c Z G Z^T, Z B], [B^T Z^T, D]]`` with
+    ``B = -(a+b) W^T T`` and ``D = 2T - Q``, which dominates ``[[c lam I, Z B], [.., D]]``; that is
+    PSD iff ``D - (a+b)^2 T P^T P T / (c lam) >= 0`` (Schur complement).  The factor
+    ``(a+b)^2 / (c lam)`` is rounded up (``P^T P >= 0``, so rounding it up only strengthens the
+    claim) and ``T S T`` is enclosed entrywise.  Cost: k-square matrices only.
+    """
+    import flint
+
+    if not (a * b >= 0 and math.isfinite(c) and c > 0 and lam > 0):
+        return False, "needs a b >= 0, c > 0 and lam > 0"
+    t = np.asarray(t, dtype=np.float64)
+    if np.any(~np.isfinite(t)) or np.any(t < 0):
+        return False, "multipliers must be finite and nonnegative"
+    with flint.ctx.workprec(106):
+        f = _ball_upper((flint.arb(a) + flint.arb(b)) ** 2 / (flint.arb(c) * flint.arb(lam)))
+    if np.all(t == t[0]):                   # scalar multipliers: fold t^2 into the factor
+        with flint.ctx.workprec(106):
+            f = _ball_upper(flint.arb(f) * flint.arb(float(t[0])) ** 2)
+        X, Xr = midrad_scale(f, S, Sr)
+    else:                                   # t_i t_j S_ij f: three roundings per entry
+        tt = np.outer(t, t)
+        X = f * (tt * S)
+        Xr = inflate_upper(np.abs(X) * 4.0 * 2.0 ** -53 + f * (tt * Sr), 3)
+    D, Dr = midrad_add(np.diag(2.0 * t), None, Q, Qr, sign=-1.0)
+    Mm, Mr = midrad_add(D, Dr, X, Xr, sign=-1.0)
+    ok, margin, msg = prove_positive_definite(Mm, Mr)
+    return ok, "reduced check: " + msg
+
+
+def _fast_layer(W, a, b, G, ginfo, V, Vr, Vtarget, last, eta, log, i):
+    """One layer of the fast mode; returns ``(c, t, Q, info)`` or None (then the caller falls back)."""
+    if not (a * b >= 0 and a + b > 0) or ginfo is None:
+        return None
+    Z, lam = ginfo
+    S, Sr = _gram_enclosure(Z, W)
+    M = (S + S.T) / 2
+    found = _scalar_search(M, (Vtarget + Vtarget.T) / 2)
+    if found is None:
+        return None
+    s, g, evals = found
+    tau = 0.5 * g
+    c0 = (a + b) ** 2 * g * g / (4.0 * s)
+    k = W.shape[0]
+    t = np.full(k, tau)
+    Q = None
+    if not last:
+        Q = (1.0 - eta) * (2.0 * tau * np.eye(k) - ((a + b) ** 2 * tau * tau / c0) * M)
+        Q = (Q + Q.T) / 2                    # exactly symmetric
+    delta = 1e-9
+    for _ in range(7):
+        c = math.nextafter(c0 * (1 + delta), math.inf)
+        ok, msg = schur_check(S, Sr, lam, a, b, c, t, V if last else Q, Vr if last else None)
+        if ok:
+            log.append(f"layer {i + 1}: tau={tau:.6g} after {evals} eigenvalue evaluations; c={c!r}: {msg}")
+            return c, t, Q
+        delta *= 10
+    log.append(f"layer {i + 1}: reduced check failed ({msg}); general check")
+    return None
+
+
+_CONTROLLER = []
+
+
+def _single_threaded_blas():
+    """A context in which BLAS runs on one thread (the controller is built once: ~30 ms)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def _fast_upper(net, slopes, ws, eta):
+    """The fast mode of :func:`compositional_upper` (see there)."""
+    # few, mid-sized BLAS calls: on a shared 2-core machine OpenBLAS's threads mostly wait on
+    # each other (a 256-square Cholesky measured 15x slower with two threads under load)
+    with _single_threaded_blas():
+        return _fast_upper_body(net, slopes, ws, eta)
+
+
+def _fast_upper_body(net, slopes, ws, eta):
+    L = len(ws)
+    t_start = time.perf_counter()
+    d0 = ws[0].shape[1]
+    G, ginfo = np.eye(d0), (None, 1.0)
+    cs, ts, qs, log, checks = [], [], [G], [], []
+    for i in range(L - 1):
+        W, (a, b) = ws[i], slopes[i]
+        last = i == L - 2
+        if last:
+            V, Vr = midrad_matmul(ws[L - 1].T, None, ws[L - 1], None)
+            Vt = V
+        else:
+            V, Vr = None, None
+            Vt = ws[i + 1].T @ ws[i + 1]
+        out = _fast_layer(W, a, b, G, ginfo, V, Vr, Vt, last, eta, log, i)
+        if out is not None:
+            c, t, Q = out
+            checks.append("reduced")
+        else:                                # general path: the same LMI, (d+k)-square check
+            Wt = _whiten(W, G)
+            t = np.maximum(_scalar_multiplier(Wt, Vt if not last else V, a, b), 0.0)
+            c, Q, clog = _general_layer_check(W, a, b, t, G, Wt, V if last else Vt, Vr, last, eta)
+            log += [f"layer {i + 1}: " + m for m in clog]
+            checks.append("general")
+        cs.append(c)
+        ts.append(t)
+        if not last:
+            G = Q
+            qs.append(Q)
+            ginfo = _inverse_factor(Q)
+    return cs, ts, qs, log, checks, time.perf_counter() - t_start
+
+
+def _general_layer_check(W, a, b, t, G, Wt, V, Vr, last, eta):
+    """Checked ``c`` for multipliers ``t`` and, unless ``last``, the checked hand-off ``Q``."""
+    c, clog = checked_least_c(W, a, b, t, G=G, V=V, Vr=Vr, c_float=least_c(Wt, V, a, b, t))
+    log = clog[-1:]
+    Q = None
+    if not last:
+        Q = _handoff(W, a, b, c, t, G, eta)
+        # the layer LMI with V = Q (exact float data) is what gets certified
+        ok, msg = check_layer_lmi(W, a, b, c, t, G=G, V=Q)
+        if not ok:
+            c, clog = checked_least_c(W, a, b, t, G=G, V=Q)   # raised for V = Q instead
+            log += clog[-1:]
+    return c, Q, log
+
+
+def _sqrt_product_upper(cs) -> float:
+    import flint
+
+    with flint.ctx.workprec(128):
+        prod = flint.arb(1)
+        for c in cs:
+            prod *= flint.arb(c)
+        return _ball_upper(prod.sqrt())
+
+
+MODES = ("full", "fast")
+
+
+def compositional_upper(net, *, multipliers=None, mode="full", time_limit=None, eta=1e-3,
                         max_memory=None):
-    """Checked compositional LipSDP upper bound; returns ``(upper, details)``."""
+    """Checked compositional LipSDP upper bound; returns ``(upper, details)``.
+
+    ``mode="full"`` (default): per-layer multipliers from the structured barrier solver
+    (``multipliers="diagonal"``, default) or a scalar search over the (d+k)-square layer LMI
+    (``"scalar"``), each layer proved on the full LMI.  ``mode="fast"``: scalar multipliers from
+    a search over k-square matrices (:func:`_scalar_search`) and the reduced check
+    :func:`schur_check`; a layer it cannot handle (``a b < 0``, an ill-conditioned hand-off, a
+    failed reduced check) takes the general path, recorded in ``details["checks"]``.
+    """
+    if mode not in MODES:
+        raise ParameterError("mode", mode, "'full' or 'fast'")
+    if multipliers is None:
+        multipliers = "diagonal" if mode == "full" else "scalar"
     if multipliers not in ("diagonal", "scalar"):
         raise ParameterError("multipliers", multipliers, "'diagonal' or 'scalar'")
+    if mode == "fast" and multipliers != "scalar":
+        raise ParameterError("multipliers", multipliers, "'scalar' (or None) with mode='fast'")
     slopes = _slopes_or_raise(net)
+    if mode == "fast":
+        ws = [np.asarray(w, dtype=np.float64) for w in net.weights]
+        cs, ts, qs, log, checks, took = _fast_upper(net, slopes, ws, eta)
+        return _sqrt_product_upper(cs), {
+            "c": cs, "multipliers": ts, "handoff": qs, "slopes": slopes, "checks": checks,
+            "formulation": "compositional (fast: scalar)", "mode": "fast", "log": log,
+            "solve_time": took}
     ws = [np.asarray(w, dtype=np.float64) for w in net.weights]
     L = len(ws)
     t_start = time.perf_counter()
@@ -117,34 +406,23 @@ def compositional_upper(net, *, multipliers="diagonal", time_limit=None, eta=1e-
                                       t0=t0, rel_gap=1e-4)
             log += [f"layer {i + 1}: " + m for m in info["log"]]
         t = np.maximum(t, 0.0)
-        c, clog = checked_least_c(W, a, b, t, G=G, V=V, Vr=Vr, c_float=least_c(Wt, V, a, b, t))
-        log += [f"layer {i + 1}: " + m for m in clog[-1:]]
+        c, Q, clog = _general_layer_check(W, a, b, t, G, Wt, V, Vr, last, eta)
+        log += [f"layer {i + 1}: " + m for m in clog]
         cs.append(c)
         ts.append(t)
         if not last:
-            Q = _handoff(W, a, b, c, t, G, eta)
-            # the layer LMI with V = Q (exact float data) is what gets certified
-            ok, msg = check_layer_lmi(W, a, b, c, t, G=G, V=Q)
-            if not ok:
-                c, clog = checked_least_c(W, a, b, t, G=G, V=Q)
-                cs[-1] = c                     # raised for V = Q instead
             G = Q
             qs.append(Q)
-    import flint
-    with flint.ctx.workprec(128):
-        prod = flint.arb(1)
-        for c in cs:
-            prod *= flint.arb(c)
-        up = prod.sqrt()
-        upper = float(up.mid() + up.rad())
-        upper = math.nextafter(upper, math.inf)
+    upper = _sqrt_product_upper(cs)
     return upper, {"c": cs, "multipliers": ts, "handoff": qs, "slopes": slopes,
+                   "checks": ["general"] * len(cs), "mode": "full",
                    "formulation": f"compositional ({multipliers})", "log": log,
                    "solve_time": time.perf_counter() - t_start}
 
 
 def compositional_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=None,
-                            multipliers="diagonal", lower_options=None, max_memory=None, **options):
+                            multipliers=None, mode="full", lower_options=None, max_memory=None,
+                            **options):
     """Global l2 upper bound by the compositional LipSDP, every layer certificate checked.
 
     Parameters
@@ -154,9 +432,14 @@ def compositional_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, nod
     norm : 2
     domain : None or (lo, hi)
         The bound is global (so also valid on a box); a box only restricts the witness search.
-    multipliers : {"diagonal", "scalar"}
-        Per-layer diagonal multipliers from the structured layer LMI (tighter) or scalar ones
-        (faster; the analogue of ECLipsE-Fast).
+    mode : {"full", "fast"}
+        ``"full"`` (default): multipliers from the structured layer LMI, every layer proved on its
+        (d+k)-square LMI.  ``"fast"``: scalar multipliers from a k-square search, every layer
+        proved by the reduced check :func:`schur_check` (about ECLipsE-Fast's cost; looser than
+        ``"full"``).  Both are rigorous.
+    multipliers : {"diagonal", "scalar"}, optional
+        With ``mode="full"``: per-layer diagonal multipliers (default, tighter) or scalar ones.
+        ``mode="fast"`` takes only ``"scalar"``.
     time_limit : float, optional
         Seconds for the layer solves (every iterate is feasible: a limit loosens the bound).
 
@@ -172,7 +455,7 @@ def compositional_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, nod
     if len(net.weights) == 1:
         from certify.methods.naive import naive_lipschitz
         return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
-    upper, details = compositional_upper(net, multipliers=multipliers,
+    upper, details = compositional_upper(net, multipliers=multipliers, mode=mode,
                                          time_limit=None if time_limit is None else 0.8 * time_limit,
                                          max_memory=max_memory)
     lo_opts = {"n_starts": 128, "n_ascents": 4, "iters": 30}
