@@ -92,60 +92,59 @@ def _handoff(W, a, b, c, t, G, eta):
 # ------------------------------------------------------------------------------------------
 
 def _top_eigenpair(A):
-    """Largest eigenvalue and a unit eigenvector of a symmetric float matrix."""
+    """Largest eigenvalue and a unit eigenvector of a symmetric float matrix (LAPACK dsyevr)."""
     n = A.shape[0]
-    if n <= 96:      # LAPACK's full solver beats scipy's subset call below this size (call overhead)
-        w, v = np.linalg.eigh(A)
-        return float(w[-1]), v[:, -1]
-    w, v = sla.eigh(A, subset_by_index=[n - 1, n - 1], check_finite=False, driver="evr")
-    return float(w[0]), v[:, 0]
+    w, z, m, _, info = sla.lapack.dsyevr(A, compute_v=1, range="I", il=n, iu=n)
+    if info != 0 or m != 1:
+        w, z = np.linalg.eigh(A)
+        return float(w[-1]), z[:, -1]
+    return float(w[0]), z[:, 0]
 
 
-def _scalar_search(M, V, *, tol=1e-2, max_evals=40):
+def _scalar_search(M, V, *, rtol=1e-2, max_evals=20):
     """Minimise ``h(s) = lambda_max(V + s M)^2 / s`` over ``s > 0``; returns ``(s, g(s), evals)``.
 
     Heuristic (floating point).  With ``T = tau I`` and an activation with ``a b = 0`` the layer LMI
     holds iff ``V + (a+b)^2 tau^2 M / c <= 2 tau I`` (``M = W G^{-1} W^T``), so at
     ``s = (a+b)^2 tau^2 / c`` the best choice is ``tau = g(s) / 2`` and ``c = (a+b)^2 h(s) / 4``.
-    ``g`` is a maximum of functions ``p + q e^u`` (``p = v^T V v``, ``q = v^T M v`` for unit
-    ``v``) of ``u = log s``, hence log-convex, so ``log h`` is convex in ``u`` and
-    ``phi(u) = 2 s g'(s) / g(s) - 1`` increases from -1 to 1.  Its root is found by secant
-    steps on ``u`` (the first step: ``s = p / q``, the minimiser for the current top eigenvector
-    ``v``), safeguarded by the bracket that the signs of ``phi`` keep (a step leaving it is
-    replaced by bisection, which also finds a kink at a multiple top eigenvalue).
+
+    Cutting planes (Kelley): at each ``s_j`` the top eigenvector ``v_j`` gives the tangent
+    ``g(s) >= p_j + q_j s`` (``p_j = v_j^T V v_j``, ``q_j = v_j^T M v_j``; ``g`` is convex), so
+    ``m(s) = max_j (p_j + q_j s)^2 / s <= h(s)`` everywhere.  ``log m`` is convex in ``log s``
+    (as ``log h`` is), so its minimiser is a stationary point ``s = p_j / q_j`` of one tangent or
+    the crossing of two: all are tried, the best is the next ``s``.  Stops when the best ``h``
+    found is within ``rtol`` of ``min m`` (a float estimate of optimality: a kink at a multiple
+    top eigenvalue is found in a few steps, where a root search on ``h'`` would crawl).
     """
     trv, trm = float(np.trace(V)), float(np.trace(M))
     if not (trv > 0 and trm > 0 and math.isfinite(trv) and math.isfinite(trm)):
         return None
     best = (math.inf, None, None)
-    lo, hi = -math.inf, math.inf
-    u, prev = math.log(trv / trm), None
+    P, Qs = [], []
+    s = trv / trm
     for evals in range(1, max_evals + 1):
-        s = math.exp(u)
         g, v = _top_eigenpair(V + s * M)
         if not (g > 0 and math.isfinite(g)):
             return None
         if g * g / s < best[0]:
             best = (g * g / s, s, g)
-        p, q = float(v @ (V @ v)), float(v @ (M @ v))
-        f = 2.0 * s * q / g - 1.0
-        if f < 0:
-            lo = u
-        else:
-            hi = u
-        if prev is None:
-            un = math.log(p / q) if p > 0 and q > 0 else math.nan
-        else:
-            un = u - f * (u - prev[0]) / (f - prev[1]) if f != prev[1] else math.nan
-        prev = (u, f)
-        if not lo < un < hi:
-            if math.isinf(lo) or math.isinf(hi):
-                un = u + (2.0 if math.isinf(hi) else -2.0)
-            else:
-                un = 0.5 * (lo + hi)
-        if abs(un - u) < tol or hi - lo < tol or f == 0:
+        P.append(max(float(v @ (V @ v)), 0.0))
+        Qs.append(max(float(v @ (M @ v)), 0.0))
+        # a handful of lines: plain Python beats numpy's per-call overhead here
+        lines = list(zip(P, Qs))
+        cands = [pj / qj for pj, qj in lines if qj > 0 and pj > 0]
+        cands += [(pi - pj) / (qj - qi) for i, (pi, qi) in enumerate(lines)
+                  for pj, qj in lines[i + 1:] if qj != qi and (pi - pj) / (qj - qi) > 0]
+        s_next, m_min = s * 8.0, 0.0
+        if cands:
+            m_min = math.inf
+            for x in cands:
+                mx = max(pj + qj * x for pj, qj in lines)
+                if mx * mx / x < m_min:
+                    s_next, m_min = x, mx * mx / x
+        if best[0] <= m_min * (1 + rtol) or abs(s_next - s) <= 1e-12 * s:
             break
-        u = un
+        s = s_next
     return best[1], best[2], evals
 
 
