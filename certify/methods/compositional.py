@@ -22,6 +22,11 @@ the *next* layer's Gram matrix ``W_{i+1}^T W_{i+1}`` as output metric
 Checking (rigorous): each ``F_i > 0`` is proved by :func:`certify.methods.layer_lmi.check_layer_lmi`
 (midpoint-radius enclosure, residual of a float Cholesky), the product of the ``c_i`` is rounded
 upward and its square root too.  The verifier repeats every layer check from the stored data.
+
+Fast mode (``mode="fast"``): scalar multipliers ``T_i = tau_i I`` from a cutting-plane search over
+``lambda_max(V + s W G^{-1} W^T)`` (k-square eigenproblems only, :func:`_scalar_search`) and the
+reduced check :func:`schur_check`, which proves ``F_i >= 0`` through a k-square Schur complement
+(``docs/methods/compositional.md`` has the argument); about ECLipsE-Fast's cost.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ from bounds.errors import ParameterError
 from certify.arith.definite import _norm2_upper_nonneg, midrad_add, midrad_scale, prove_positive_definite
 from certify.arith.interval import inflate_upper, midrad_matmul
 from certify.methods.certificate import make_certificate, register_verifier
-from certify.methods.layer_lmi import (LayerLMIError, check_layer_lmi, checked_least_c, least_c,
-                                       solve_layer_lmi)
+from certify.methods.layer_lmi import (LayerLMIError, ProblemTooLargeError, available_memory,
+                                       check_layer_lmi, checked_least_c, least_c, solve_layer_lmi)
 from certify.methods.lower import lower_bound
 
 __all__ = ["compositional_lipschitz", "compositional_upper", "verify_compositional"]
@@ -293,6 +298,16 @@ def _single_threaded_blas():
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
+def _fast_memory_check(ws, max_memory):
+    """Refuse (before allocating) a net whose fast-mode layer would not fit."""
+    budget = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
+    for W in ws[:-1]:
+        k, d = W.shape
+        need = 8 * (16 * k * k + 4 * d * k) + 64 * 2**20   # k-square work matrices, P = Z W^T
+        if need > budget:
+            raise ProblemTooLargeError(f"the fast compositional layer with d={d}, k={k}", need, budget)
+
+
 def _fast_upper(net, slopes, ws, eta):
     """The fast mode of :func:`compositional_upper` (see there)."""
     # few, mid-sized BLAS calls: on a shared 2-core machine OpenBLAS's threads mostly wait on
@@ -383,8 +398,9 @@ def compositional_upper(net, *, multipliers=None, mode="full", time_limit=None, 
     if mode == "fast" and multipliers != "scalar":
         raise ParameterError("multipliers", multipliers, "'scalar' (or None) with mode='fast'")
     slopes = _slopes_or_raise(net)
-    if mode == "fast":
+    if mode == "fast":     # no early stop: every layer is needed, and each costs one layer width's work
         ws = [np.asarray(w, dtype=np.float64) for w in net.weights]
+        _fast_memory_check(ws, max_memory)
         cs, ts, qs, log, checks, took = _fast_upper(net, slopes, ws, eta)
         return _sqrt_product_upper(cs), {
             "c": cs, "multipliers": ts, "handoff": qs, "slopes": slopes, "checks": checks,
