@@ -20,7 +20,7 @@ from bounds.errors import ParameterError
 from certify import Network, lipschitz
 from certify.methods.compositional import (_gram_enclosure, _inverse_factor, compositional_lipschitz,
                                            compositional_upper, schur_check)
-from certify.methods.layer_lmi import LayerLMIError
+from certify.methods.layer_lmi import LayerLMIError, ProblemTooLargeError
 from certify.methods.lower import lower_bound
 from tests.scale import examples
 from tests.test_exact import brute_force, random_net
@@ -189,3 +189,5 @@ def test_fast_is_close_to_the_full_scalar_mode_and_options_are_checked():
         compositional_upper(net, mode="quick")
     with pytest.raises(ParameterError):
         compositional_upper(net, mode="fast", multipliers="diagonal")
+    with pytest.raises(ProblemTooLargeError):      # refused before anything is allocated
+        compositional_upper(net, mode="fast", max_memory=2**20)
