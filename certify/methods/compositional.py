@@ -99,6 +99,8 @@ def _handoff(W, a, b, c, t, G, eta):
 def _top_eigenpair(A):
     """Largest eigenvalue and a unit eigenvector of a symmetric float matrix (LAPACK dsyevr)."""
     n = A.shape[0]
+    if not np.isfinite(A).all():          # overflow: the caller gives up on the fast path
+        return math.nan, None
     w, z, m, _, info = sla.lapack.dsyevr(A, compute_v=1, range="I", il=n, iu=n)
     if info != 0 or m != 1:
         w, z = np.linalg.eigh(A)
