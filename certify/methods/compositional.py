@@ -232,11 +232,13 @@ def schur_check(S, Sr, lam, a, b, c, t, Q, Qr=None):
     t = np.asarray(t, dtype=np.float64)
     if np.any(~np.isfinite(t)) or np.any(t < 0):
         return False, "multipliers must be finite and nonnegative"
+    scalar = bool(np.all(t == t[0]))
     with flint.ctx.workprec(106):
-        f = _ball_upper((flint.arb(a) + flint.arb(b)) ** 2 / (flint.arb(c) * flint.arb(lam)))
-    if np.all(t == t[0]):                   # scalar multipliers: fold t^2 into the factor
-        with flint.ctx.workprec(106):
-            f = _ball_upper(flint.arb(f) * flint.arb(float(t[0])) ** 2)
+        fb = (flint.arb(a) + flint.arb(b)) ** 2 / (flint.arb(c) * flint.arb(lam))
+        if scalar:                          # scalar multipliers: fold t^2 into the factor
+            fb = fb * flint.arb(float(t[0])) ** 2
+        f = _ball_upper(fb)
+    if scalar:
         X, Xr = midrad_scale(f, S, Sr)
     else:                                   # t_i t_j S_ij f: three roundings per entry
         tt = np.outer(t, t)
@@ -302,11 +304,13 @@ def _single_threaded_blas():
 
 def _fast_memory_check(ws, max_memory):
     """Refuse (before allocating) a net whose fast-mode layer would not fit."""
-    budget = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
+    budget = None if max_memory is None else int(max_memory)
     for W in ws[:-1]:
         k, d = W.shape
         need = 8 * (16 * k * k + 4 * d * k) + 64 * 2**20   # k-square work matrices, P = Z W^T
-        if need > budget:
+        if budget is None and need > 2**28:    # reading /proc/meminfo costs more than a small net
+            budget = int(0.6 * available_memory())
+        if budget is not None and need > budget:
             raise ProblemTooLargeError(f"the fast compositional layer with d={d}, k={k}", need, budget)
 
 
@@ -314,6 +318,8 @@ def _fast_upper(net, slopes, ws, eta):
     """The fast mode of :func:`compositional_upper` (see there)."""
     # few, mid-sized BLAS calls: on a shared 2-core machine OpenBLAS's threads mostly wait on
     # each other (a 256-square Cholesky measured 15x slower with two threads under load)
+    if max(max(w.shape) for w in ws) <= 64:   # BLAS does not thread such sizes: skip the switch
+        return _fast_upper_body(net, slopes, ws, eta)
     with _single_threaded_blas():
         return _fast_upper_body(net, slopes, ws, eta)
 
