@@ -191,3 +191,12 @@ def test_fast_is_close_to_the_full_scalar_mode_and_options_are_checked():
         compositional_upper(net, mode="fast", multipliers="diagonal")
     with pytest.raises(ProblemTooLargeError):      # refused before anything is allocated
         compositional_upper(net, mode="fast", max_memory=2**20)
+
+
+def test_a_zero_layer_gives_zero():
+    rng = np.random.default_rng(0)
+    net = Network.from_arrays([rng.standard_normal((4, 3)), np.zeros((5, 4)), rng.standard_normal((2, 5))],
+                              None, "relu")
+    for mode in ("fast", "full"):
+        cert = compositional_lipschitz(net, 2, None, mode=mode, lower_options=LOW)
+        assert cert.upper == 0.0 and cert.verify().ok

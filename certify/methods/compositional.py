@@ -485,7 +485,9 @@ def compositional_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, nod
     if norm != 2:
         raise ParameterError("norm", norm, "2 (the compositional LipSDP bounds the l2 constant)")
     t0 = time.perf_counter()
-    if len(net.weights) == 1:
+    if len(net.weights) == 1 or any(not np.any(w) for w in net.weights):
+        # one layer, or a zero weight matrix (a constant net, where the layer LMIs degenerate):
+        # the norm product is exact
         from certify.methods.naive import naive_lipschitz
         return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
     upper, details = compositional_upper(net, multipliers=multipliers, mode=mode,
