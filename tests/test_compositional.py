@@ -200,3 +200,20 @@ def test_a_zero_layer_gives_zero():
     for mode in ("fast", "full"):
         cert = compositional_lipschitz(net, 2, None, mode=mode, lower_options=LOW)
         assert cert.upper == 0.0 and cert.verify().ok
+
+
+def test_full_mode_falls_back_to_fast_when_a_layer_check_fails(monkeypatch):
+    import certify.methods.compositional as comp
+
+    def refuse(*args, **kwargs):
+        raise LayerLMIError("could not certify the layer LMI")
+
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal(sh) for sh in [(6, 3), (6, 6), (2, 6)]]
+    net = Network.from_arrays(ws, None, "relu")
+    monkeypatch.setattr(comp, "_general_layer_check", refuse)   # the full path's checks only
+    cert = compositional_lipschitz(net, 2, None, lower_options=LOW)
+    assert cert.details["mode"] == "fast" and "fast mode used" in cert.details["log"][0]
+    monkeypatch.undo()
+    assert cert.verify().ok
+    assert cert.upper <= lipschitz(net, 2, method="naive", lower_options=LOW).upper

@@ -490,9 +490,17 @@ def compositional_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, nod
         # the norm product is exact
         from certify.methods.naive import naive_lipschitz
         return naive_lipschitz(net, norm, domain, tol=tol, lower_options=lower_options)
-    upper, details = compositional_upper(net, multipliers=multipliers, mode=mode,
-                                         time_limit=None if time_limit is None else 0.8 * time_limit,
-                                         max_memory=max_memory)
+    try:
+        upper, details = compositional_upper(net, multipliers=multipliers, mode=mode,
+                                             time_limit=None if time_limit is None else 0.8 * time_limit,
+                                             max_memory=max_memory)
+    except LayerLMIError as exc:
+        if mode == "fast" or isinstance(exc, ProblemTooLargeError):
+            raise
+        # the full path's solver and check have absolute floors that a badly scaled net (weights
+        # ~1e-8 or ~1e6) defeats; the fast path is scale-free: a rigorous bound beats an error
+        upper, details = compositional_upper(net, mode="fast", max_memory=max_memory)
+        details["log"] = [f"full mode failed ({str(exc).splitlines()[0]}); fast mode used"] + details["log"]
     lo_opts = {"n_starts": 128, "n_ascents": 4, "iters": 30}
     if time_limit is not None:
         lo_opts["time_limit"] = 0.1 * time_limit
