@@ -60,7 +60,7 @@ def vertex_floor(net, seed=0):
     _, slopes = _pieces(net.activations[0])
     rng = np.random.default_rng(seed)
     return max(float(np.linalg.norm((A * slopes[_vertex_pattern(W, A, slopes, rng)][None, :]) @ W, 2))
-               for _ in range(20))
+               for _ in range(200))
 
 
 def part1(widths, limit, methods=("naive", "sdp", "exact", "sector_bab", "auto")):

@@ -128,14 +128,13 @@ def _milp_pattern(W, b, c, box, radius, time_limit):
 def _vertex_pattern(W, A, slopes, rng, iters=30):
     """A slope vertex with large ``||A diag(s) W||`` ignoring realisability (power-type iteration);
     it only supplies a starting direction for :func:`_milp_ascent`."""
-    v = rng.standard_normal(W.shape[1])
-    piece = np.zeros(W.shape[0], dtype=int)
+    gain = (rng.standard_normal(A.shape[0]) @ A) * (W @ rng.standard_normal(W.shape[1]))
+    piece = np.where(gain * (slopes[1] - slopes[0]) > 0, 1, 0)     # from a random direction pair
     for _ in range(iters):
         J = (A * slopes[piece][None, :]) @ W
-        U, _, Vt = np.linalg.svd(J, full_matrices=False)
         if not np.any(J):
-            J = A @ W
-            U, _, Vt = np.linalg.svd(J, full_matrices=False)
+            break
+        U, _, Vt = np.linalg.svd(J, full_matrices=False)
         gain = (U[:, 0] @ A) * (W @ Vt[0])
         new = np.where(gain * (slopes[1] - slopes[0]) > 0, 1, 0)
         if np.array_equal(new, piece):
