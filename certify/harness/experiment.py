@@ -386,7 +386,8 @@ class ExperimentResult:
                  "ends": f"{p.upper_method} / {p.lower_method}" if p.upper_method else ""}
                 for p in self.points]
         return Table("Certified Lipschitz constants of fitted two-layer ReLU networks", cols, rows,
-                     caption=self.summary().replace("\n", "; "), label="tab:sqrt_nk")
+                     caption=self.summary().replace("\n", "; "), notes=list(self.notes),
+                     label="tab:sqrt_nk")
 
     def plot(self, stem) -> list:
         """Write ``stem.png`` and ``stem.pdf`` (log-log, certified constants vs bounds); return paths."""
