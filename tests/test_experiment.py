@@ -40,6 +40,35 @@ def test_fit_slope_exact_power_law_and_errors():
         fit_slope(x, x, confidence=1.0)
 
 
+def test_fit_slope_with_groups_is_least_squares_with_one_intercept_per_group():
+    rng = np.random.default_rng(1)
+    x = np.array([1, 2, 4, 8, 1, 2, 4, 1, 2, 1.0])
+    groups = [2, 2, 2, 2, 64, 64, 64, 256, 256, 512]
+    y = np.exp(rng.standard_normal(x.size)) * x ** 0.3 * np.array([1, 1, 1, 1, 9, 9, 9, 50, 50, 7])
+    f = fit_slope(x, y, groups=groups)
+    # independent reference: ordinary least squares with indicator columns, covariance s^2 (A'A)^-1
+    names = sorted(set(groups))
+    A = np.column_stack([np.log(x)] + [[g == h for g in groups] for h in names]).astype(float)
+    coef, rss, rank, _ = np.linalg.lstsq(A, np.log(y), rcond=None)
+    dof = x.size - rank
+    se = math.sqrt(rss[0] / dof * np.linalg.inv(A.T @ A)[0, 0])
+    assert f.slope == pytest.approx(coef[0], abs=1e-12) and f.stderr == pytest.approx(se, rel=1e-9)
+    half = stats.t.ppf(0.975, dof) * se
+    assert (f.ci_low, f.ci_high) == pytest.approx((coef[0] - half, coef[0] + half), abs=1e-9)
+    assert f.intercepts == pytest.approx(dict(zip(names, coef[1:])), abs=1e-9)
+    # a balanced design (same x in every group) gives the pooled slope
+    xb = np.tile([1.0, 2.0, 4.0], 3)
+    yb = np.exp(rng.standard_normal(9))
+    assert fit_slope(xb, yb, groups=[1, 1, 1, 2, 2, 2, 3, 3, 3]).slope == pytest.approx(
+        fit_slope(xb, yb).slope, abs=1e-12)
+    with pytest.raises(ParameterError):
+        fit_slope([1, 1, 2, 2], [1, 2, 3, 4], groups=[1, 2, 3, 4])   # x constant within groups
+    with pytest.raises(ParameterError):
+        fit_slope([1, 2, 1], [1, 2, 3], groups=[1, 1, 2])   # no residual freedom
+    with pytest.raises(ParameterError):
+        fit_slope([1, 2, 4], [1, 2, 3], groups=[1, 1])
+
+
 def test_certified_margin_is_a_lower_bound():
     # f(x) = relu(x1) - relu(-x1) = x1; margins y_i x_i1 computed by hand
     net = two_layer(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1.0, -1.0]))
@@ -146,6 +175,19 @@ def test_slope_range_is_the_range_over_the_enclosures(rows, rnd):
     inside = np.exp(np.log(lo) + np.array([rnd.random() for _ in x]) * np.log(hi / lo))
     s = np.polyfit(np.log(x), np.log(inside), 1)[0]
     assert bottom - 1e-9 <= s <= top + 1e-9
+    # with groups: the range of fit_slope(..., groups) over the same vertices
+    groups = [i % 2 for i in range(len(x))]
+    try:
+        gb, gt = slope_range(x, lo, hi, groups=groups)
+    except ParameterError:
+        return   # x constant within both groups
+    gv = []
+    for bits in itertools.product([False, True], repeat=len(x)):
+        try:
+            gv.append(fit_slope(x, np.where(bits, hi, lo), groups=groups).slope)
+        except ParameterError:
+            return   # too few points for a fit's degrees of freedom
+    assert gb == pytest.approx(min(gv), abs=1e-9) and gt == pytest.approx(max(gv), abs=1e-9)
 
 
 def test_slope_range_errors():

@@ -138,7 +138,10 @@ class ExperimentPoint:
 
 @dataclass(frozen=True)
 class SlopeFit:
-    """Least-squares fit ``log y = intercept + slope log x`` with a t-interval on the slope."""
+    """Least-squares fit ``log y = intercept + slope log x`` with a t-interval on the slope.
+
+    ``intercepts`` (group -> intercept) when the fit had one intercept per group.
+    """
 
     slope: float
     intercept: float
@@ -148,6 +151,7 @@ class SlopeFit:
     confidence: float
     n_points: int
     r_value: float
+    intercepts: dict | None = None
 
     def __str__(self):
         return (f"slope {self.slope:.3f}, {100 * self.confidence:g}% CI "
@@ -157,25 +161,34 @@ class SlopeFit:
         return bool(self.ci_low <= value <= self.ci_high)
 
 
-def _log_design(x) -> tuple[np.ndarray, np.ndarray]:
-    """``log x`` and the least-squares weights ``w`` with ``slope = sum_i w_i log y_i``."""
-    lx = np.log(np.asarray(x, dtype=float))
-    c = lx - lx.mean()
-    return lx, c / float(c @ c)
-
-
-def fit_slope(x, y, confidence: float = 0.95) -> SlopeFit:
+def fit_slope(x, y, confidence: float = 0.95, groups=None) -> SlopeFit:
     """Log-log regression slope of ``y`` on ``x`` with a Student-t confidence interval.
+
+    With ``groups``, the model is ``log y = a_g + slope log x``: one intercept per group (the
+    within-group, or fixed-effects, slope).  The experiment groups by width, since the fitted
+    networks' constants have a width-dependent level and the large widths cover fewer ratios: a
+    single intercept would let that level tilt the slope.  When every group has the same ``x``
+    values, both models give the same slope.
 
     Parameters
     ----------
     x, y : array_like of positive numbers (same length >= 3)
     confidence : float in (0, 1)
+    groups : array_like, optional
+        A label per point.  Groups with a single distinct ``x`` do not inform the slope.
+
+    Returns
+    -------
+    SlopeFit
+        ``intercept`` is that of the line with the fitted slope through the centroid of all
+        points (for plots); ``intercepts`` maps each group to its own; ``r_value`` is the
+        (within-group) correlation; the interval has ``n - groups - 1`` degrees of freedom.
 
     Raises
     ------
     ParameterError
-        Fewer than 3 points, non-positive values, constant ``x``, or a bad confidence level.
+        Fewer than 3 points (or no residual degree of freedom), non-positive values, ``x``
+        constant within every group, or a bad confidence level.
 
     Examples
     --------
@@ -183,6 +196,9 @@ def fit_slope(x, y, confidence: float = 0.95) -> SlopeFit:
     >>> x = np.array([1.0, 2.0, 4.0, 8.0]); f = fit_slope(x, 3 * x ** 0.5)
     >>> round(f.slope, 12), round(f.ci_high - f.ci_low, 12)
     (0.5, 0.0)
+    >>> g = fit_slope([1, 2, 1, 2, 4], [1, 2, 10, 20, 40], groups=[1, 1, 2, 2, 2])
+    >>> round(g.slope, 12), round(fit_slope([1, 2, 1, 2, 4], [1, 2, 10, 20, 40]).slope, 3)
+    (1.0, 1.712)
     """
     if not 0 < confidence < 1:
         raise ParameterError("confidence", confidence, "(0, 1)")
@@ -193,19 +209,57 @@ def fit_slope(x, y, confidence: float = 0.95) -> SlopeFit:
     if not (np.all(x > 0) and np.all(y > 0) and np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ParameterError("x, y", "non-positive or non-finite values", "positive finite numbers")
     lx, ly = np.log(x), np.log(y)
-    if np.ptp(lx) == 0:
-        raise ParameterError("x", "constant", "at least two distinct values")
-    r = stats.linregress(lx, ly)
-    t = stats.t.ppf(0.5 + confidence / 2, df=x.size - 2)
-    half = float(t * r.stderr)
-    return SlopeFit(float(r.slope), float(r.intercept), float(r.stderr), float(r.slope) - half,
-                    float(r.slope) + half, float(confidence), int(x.size), float(r.rvalue))
+    labels = np.zeros(x.size, dtype=int) if groups is None else _group_index(groups, x.size)
+    cx, w = _within(lx, labels)
+    if w is None:
+        raise ParameterError("x", "constant" if groups is None else "constant within every group",
+                             "at least two distinct values (in one group)")
+    n_groups = int(labels.max()) + 1
+    dof = x.size - n_groups - 1
+    if dof < 1:
+        raise ParameterError("x, y", f"{x.size} points in {n_groups} group(s)",
+                             "more points than groups + 1")
+    cy = ly - _group_means(ly, labels)[labels]
+    slope = float(w @ ly)
+    resid = cy - slope * cx
+    stderr = float(math.sqrt(float(resid @ resid) / dof / float(cx @ cx)))
+    denom = math.sqrt(float(cx @ cx) * float(cy @ cy))
+    r = float(cx @ cy) / denom if denom > 0 else 1.0
+    half = float(stats.t.ppf(0.5 + confidence / 2, df=dof)) * stderr
+    means = _group_means(ly, labels) - slope * _group_means(lx, labels)
+    names = [None] if groups is None else list(dict.fromkeys(np.asarray(groups).tolist()))
+    return SlopeFit(slope, float(np.mean(ly) - slope * np.mean(lx)), stderr, slope - half,
+                    slope + half, float(confidence), int(x.size), r,
+                    None if groups is None else {g: float(m) for g, m in zip(names, means)})
 
 
-def slope_range(x, lower, upper) -> tuple[float, float]:
+def _group_index(groups, size) -> np.ndarray:
+    """Labels to ``0 .. G-1`` in order of first appearance."""
+    groups = np.asarray(groups).tolist()
+    if len(groups) != size:
+        raise ParameterError("groups", f"{len(groups)} labels", f"one label per point ({size})")
+    order = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+    return np.array([order[g] for g in groups], dtype=int)
+
+
+def _group_means(v, labels) -> np.ndarray:
+    return np.bincount(labels, weights=v) / np.bincount(labels)
+
+
+def _within(lx, labels):
+    """``log x`` centred per group and the weights ``w`` with ``slope = w @ log y`` (None if flat)."""
+    cx = lx - _group_means(lx, labels)[labels]
+    ss = float(cx @ cx)
+    if not ss > 1e-24 * max(1.0, float(lx @ lx)):
+        return cx, None
+    return cx, cx / ss
+
+
+def slope_range(x, lower, upper, groups=None) -> tuple[float, float]:
     """Range of the log-log least-squares slope when each ``y_i`` can be anywhere in ``[lower_i, upper_i]``.
 
-    The slope is linear in ``log y`` with weights ``w_i`` proportional to ``log x_i - mean``, so
+    The slope of :func:`fit_slope` (with the same ``groups``) is linear in ``log y`` with weights
+    ``w_i`` proportional to ``log x_i`` minus its (group) mean, so
     its extremes over the box are attained at vertices: the largest takes ``upper_i`` where
     ``w_i > 0`` and ``lower_i`` where ``w_i < 0``.  With certified enclosures this is the range of
     slopes compatible with the networks' true constants (float64 arithmetic; a statement about
@@ -213,8 +267,10 @@ def slope_range(x, lower, upper) -> tuple[float, float]:
 
     Parameters
     ----------
-    x : array_like of positive numbers with at least two distinct values
+    x : array_like of positive numbers with at least two distinct values (in one group)
     lower, upper : array_like of positive numbers, ``lower <= upper``
+    groups : array_like, optional
+        One label per point, as for :func:`fit_slope`.
 
     Raises
     ------
@@ -239,9 +295,11 @@ def slope_range(x, lower, upper) -> tuple[float, float]:
                              "positive finite numbers")
     if np.any(lo > hi):
         raise ParameterError("lower, upper", "lower > upper somewhere", "lower <= upper")
-    if np.ptp(np.log(x)) == 0:
-        raise ParameterError("x", "constant", "at least two distinct values")
-    _, w = _log_design(x)
+    labels = np.zeros(x.size, dtype=int) if groups is None else _group_index(groups, x.size)
+    _, w = _within(np.log(x), labels)
+    if w is None:
+        raise ParameterError("x", "constant" if groups is None else "constant within every group",
+                             "at least two distinct values (in one group)")
     llo, lhi = np.log(lo), np.log(hi)
     top = float(np.sum(np.where(w > 0, w * lhi, w * llo)))
     bottom = float(np.sum(np.where(w > 0, w * llo, w * lhi)))
@@ -428,9 +486,16 @@ class ExperimentResult:
                           "data's geometric mean; the true constant is unspecified)")
         if self.slope is not None:
             s = self.slope
-            ax.plot(grid, np.exp(s.intercept) * grid ** s.slope, "-", color="0.4", lw=1.1,
-                    label=f"least-squares fit: slope {s.slope:.2f}, "
-                          f"{100 * s.confidence:g}% CI [{s.ci_low:.2f}, {s.ci_high:.2f}]")
+            label = (f"least-squares fit of the upper ends, one level per width: slope "
+                     f"{s.slope:.2f}, {100 * s.confidence:g}% CI [{s.ci_low:.2f}, {s.ci_high:.2f}]")
+            for k, a in (s.intercepts or {}).items():
+                r = [p.ratio for p in self.usable if p.k == k]
+                if len(set(r)) < 2:
+                    continue
+                g = np.geomspace(min(r), max(r), 20)
+                ax.plot(g, np.exp(a) * g ** s.slope, "-", color=colors[k], lw=1.0, alpha=0.8,
+                        label=label)
+                label = None
         ax.set_xscale("log")
         ax.set_yscale("log")
         ticks = sorted({p.ratio for p in self.points})
@@ -703,14 +768,21 @@ def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8),
     usable = [p for p in points if p.usable]
     slope = slope_proj = slope_low = srange = None
     if len({p.ratio for p in usable}) >= 2 and len(usable) >= 3:
-        x = [p.ratio for p in usable]
-        slope = fit_slope(x, [p.upper for p in usable], confidence)
-        if all(p.lower > 0 for p in usable):
-            slope_low = fit_slope(x, [p.lower for p in usable], confidence)
-            srange = slope_range(x, [p.lower for p in usable], [p.upper for p in usable])
+        x, widths = [p.ratio for p in usable], [p.k for p in usable]
+        try:
+            slope = fit_slope(x, [p.upper for p in usable], confidence, groups=widths)
+            if all(p.lower > 0 for p in usable):
+                slope_low = fit_slope(x, [p.lower for p in usable], confidence, groups=widths)
+                srange = slope_range(x, [p.lower for p in usable], [p.upper for p in usable],
+                                     groups=widths)
+        except ParameterError:
+            pass  # no width with two ratios, or no residual degree of freedom: no slope
         proj = [p for p in usable if math.isfinite(p.projection) and p.projection > 0]
-        if len({p.ratio for p in proj}) >= 2 and len(proj) >= 3:
-            slope_proj = fit_slope([p.ratio for p in proj], [p.projection for p in proj], confidence)
+        try:
+            slope_proj = fit_slope([p.ratio for p in proj], [p.projection for p in proj],
+                                   confidence, groups=[p.k for p in proj])
+        except ParameterError:
+            pass
     config = dict(d=d, ks=tuple(ks), ratios=ratios, seeds=seeds,
                   weight_decay=weight_decay, max_iter=max_iter, restarts=restarts,
                   time_limit=time_limit, activation=activation, fits_per_sample=fits_per_sample,
