@@ -794,6 +794,9 @@ def sqrt_nk_experiment(d: int = 32, ks: Sequence[int] = (2, 4, 8),
              "checked. Widths k <= d close it (gap 0, exact method); at k > d it is what the "
              "portfolio reaches in its time limit, with the relative gap (upper - lower) / upper "
              "stated per point.",
+             "The slope is fitted with one intercept per width (the fitted networks' constants "
+             "have a width-dependent level, and the wide widths cover fewer ratios); a width "
+             "with a single ratio does not inform it.",
              "The slope is fitted to the upper ends, so it is the slope of an upper envelope of "
              "the constants: an upper end exceeds the network's constant by a factor at most "
              "1 / (1 - gap), and where gaps are large and differ between ratios the slope of the "
