@@ -534,7 +534,7 @@ def _section_statistics(ctx: _Ctx, sec: Section) -> None:
 def _experiment_configs(quick: bool) -> list:
     """Experiment settings: two weight decays in the full run, since the slope depends on the fitter.
 
-    The full run adds over-parameterised widths ``k = 64, 256 > d = 32`` on a sparser grid, since
+    The full run adds over-parameterised widths ``k = 64, 128, 256 > d = 32`` on a sparser grid, since
     fitting dominates there: ``margin_fit`` (weight decay 1e-4) at ``k = 256`` reaches the margin
     at ``n/k = 2, 4, 8`` in about 200, 600 and 800 L-BFGS-B iterations (20, 60 and 140 s on a
     shared 2-core machine), so ``n/k <= 4`` there.  With weight decay 1e-3 the margin is not
@@ -552,11 +552,13 @@ def _experiment_configs(quick: bool) -> list:
                  restarts=3, time_limit=10.0)
     k64 = dict(ratios=(1, 2, 4, 8), seeds=(0, 1), fits_per_sample=1, max_iter=1500, restarts=1,
                time_limit=5.0)
-    k256 = dict(ratios=(1, 2, 4), seeds=(0,), fits_per_sample=1, max_iter=1500, restarts=0,
+    k128 = dict(ratios=(1, 2, 4), seeds=(0,), fits_per_sample=1, max_iter=1500, restarts=0,
+                time_limit=10.0)
+    k256 = dict(ratios=(1, 2, 4), seeds=(0, 1), fits_per_sample=1, max_iter=1500, restarts=0,
                 time_limit=15.0)
-    plans = {1e-4: {2: small, 4: small, 8: small, 64: k64, 256: k256},
+    plans = {1e-4: {2: small, 4: small, 8: small, 64: k64, 128: k128, 256: k256},
              1e-3: {2: small, 4: small, 8: small, 64: dict(k64, ratios=(1, 2, 4)),
-                    256: dict(k256, ratios=(1,))}}
+                    128: dict(k128, ratios=(1, 2)), 256: dict(k256, ratios=(1,), seeds=(0,))}}
     return [dict(d=32, ks=tuple(plan), weight_decay=wd,
                  **{name: {k: g[name] for k, g in plan.items()} for name in small})
             for wd, plan in plans.items()]
