@@ -32,7 +32,7 @@ from certify import Network, lipschitz
 from certify.errors import DomainError, ShapeError, UnsupportedError
 from certify.methods.sdp import SDPError
 
-METHODS = ("naive", "interval", "sdp", "exact", "auto")
+METHODS = ("naive", "interval", "sdp", "exact", "sector_bab", "auto")
 ACTIVATIONS = ("relu", "leaky_relu", "abs", "hardtanh", "tanh", "sigmoid", "softplus", "identity",
                "poly:1", "poly:2", "poly:3")
 #: documented typed errors (a method refusing a norm, an activation or an unbounded domain)

@@ -54,8 +54,8 @@ def test_prove_positive_definite_never_wrong(seed, n, shift):
 
 
 @settings(derandomize=True, max_examples=examples(6), deadline=None)
-@given(SEEDS)
-def test_structured_sdp_sound_and_equal_to_dense(seed):
+@given(SEEDS, st.sampled_from(["sector", "structured"]))
+def test_structured_sdp_sound_and_equal_to_dense(seed, formulation):
     rng = np.random.default_rng(seed)
     d = int(rng.integers(2, 6))
     k = int(rng.integers(1, d + 1))
@@ -63,8 +63,9 @@ def test_structured_sdp_sound_and_equal_to_dense(seed):
     net = Network.from_arrays([W, A], [b, c], "relu")
     truth = two_layer_global_truth(W, A, 2)
     from certify.methods.sdp import sdp_lipschitz  # the method itself: lipschitz() may intersect
-    cert = sdp_lipschitz(net, 2, None, lower_options=LOW)  # with a smaller naive upper end
-    assert cert.details["formulation"] == "structured"
+    cert = sdp_lipschitz(net, 2, None, lower_options=LOW,  # with a smaller naive upper end
+                         formulation=formulation)
+    assert cert.details["formulation"] == formulation
     assert truth <= cert.upper and cert.lower <= truth * (1 + 1e-12)
     assert cert.verify().ok
     dense = sdp_lipschitz(net, 2, None, formulation="dense", lower_options=LOW)

@@ -26,6 +26,7 @@ from certify.methods.branch_and_bound import interval_lipschitz
 from certify.methods.sdp import sdp_lipschitz, slope_restricted
 from certify.methods.exact import exact_lipschitz
 from certify.methods.compositional import compositional_lipschitz
+from certify.methods.sector_bab import sector_bab_lipschitz
 from certify.methods.portfolio import AUTO_TIME_LIMIT, auto_lipschitz
 
 __all__ = ["lipschitz", "METHODS", "choose_method", "AUTO_TIME_LIMIT", "DEFAULT_TIME_LIMIT"]
@@ -37,6 +38,7 @@ METHODS = {
     "sdp": sdp_lipschitz,
     "exact": exact_lipschitz,
     "compositional": compositional_lipschitz,
+    "sector_bab": sector_bab_lipschitz,
 }
 
 # AUTO_TIME_LIMIT (certify.methods.portfolio): seconds "auto" uses when no time_limit is set.

@@ -100,8 +100,116 @@ def _climb(W, b, A, bps, slopes, x, box, deadline, max_flips):
     return val, best_x
 
 
+def _milp_pattern(W, b, c, box, radius, time_limit):
+    """Pattern maximising ``sum_j c_j z_j`` (``z_j`` = neuron j on its upper piece) over the regions
+    meeting ``box`` (or ``[-radius, radius]^d``): a big-M MILP (HiGHS via :func:`scipy.optimize.milp`).
+
+    A point on several breakpoint hyperplanes may take either piece on each, and in general position
+    every such choice is the pattern of a nearby region, so the optimum is a region's pattern; the
+    caller confirms it with the Chebyshev-centre LP anyway.  Returns ``z`` (0/1 array) or ``None``.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    k, d = W.shape
+    lo, hi = (np.full(d, -radius), np.full(d, radius)) if box is None else (box[0], box[1])
+    # |w_j x + b_j| <= M_j on the box
+    mid, half = (hi + lo) / 2, (hi - lo) / 2
+    M = np.abs(W @ mid + b) + np.abs(W) @ half + 1e-9
+    cons = LinearConstraint(np.hstack([W, -np.diag(M)]), -M - b, -b)   # z=1: wx+b >= 0; z=0: <= 0
+    res = milp(np.concatenate([np.zeros(d), -c]), constraints=[cons],
+               bounds=Bounds(np.concatenate([lo, np.zeros(k)]), np.concatenate([hi, np.ones(k)])),
+               integrality=np.concatenate([np.zeros(d), np.ones(k)]),
+               options={"time_limit": max(float(time_limit), 0.05), "disp": False})
+    if res.x is None:
+        return None
+    return np.round(res.x[d:]).astype(int)
+
+
+def _vertex_pattern(W, A, slopes, rng, iters=30):
+    """A slope vertex with large ``||A diag(s) W||`` ignoring realisability (power-type iteration);
+    it only supplies a starting direction for :func:`_milp_ascent`."""
+    v = rng.standard_normal(W.shape[1])
+    piece = np.zeros(W.shape[0], dtype=int)
+    for _ in range(iters):
+        J = (A * slopes[piece][None, :]) @ W
+        U, _, Vt = np.linalg.svd(J, full_matrices=False)
+        if not np.any(J):
+            J = A @ W
+            U, _, Vt = np.linalg.svd(J, full_matrices=False)
+        gain = (U[:, 0] @ A) * (W @ Vt[0])
+        new = np.where(gain * (slopes[1] - slopes[0]) > 0, 1, 0)
+        if np.array_equal(new, piece):
+            break
+        piece = new
+    return piece
+
+
+def _smooth_ascent(W, b, A, slopes, piece, rng, scale, box, deadline, batch=256):
+    """Alternate: top singular pair ``(u, v)`` of the Jacobian of ``piece``, then projected gradient
+    ascent, from ``batch`` random points, of ``sum_j c_j sigmoid((w_j x + b_j) / tau)`` with
+    ``c_j = (u^T A_j)(w_j^T v)(slope_1 - slope_0)`` as ``tau`` shrinks from 0.3 to 0.003 (a smoothed
+    ``u^T J(x) v``); the best end point's region gives the next pattern.  Returns [(value, point)]."""
+    d = W.shape[1]
+    out = []
+    best = -math.inf
+    stale = 0
+    for _ in range(40):
+        if time.perf_counter() > deadline or stale >= 2:
+            break
+        J = (A * slopes[piece][None, :]) @ W
+        U, _, Vt = np.linalg.svd(J, full_matrices=False)
+        c = (U[:, 0] @ A) * (W @ Vt[0]) * (slopes[1] - slopes[0])
+        if box is None:
+            X = rng.standard_normal((batch, d)) * 0.5 * scale
+        else:
+            X = box[0] + (box[1] - box[0]) * rng.random((batch, d))
+        for tau in np.geomspace(0.3 * scale, 0.003 * scale, 12):
+            if time.perf_counter() > deadline:
+                break
+            for _ in range(25):
+                with np.errstate(over="ignore"):
+                    S = 1.0 / (1.0 + np.exp(-np.clip((X @ W.T + b) / tau, -50.0, 50.0)))
+                g = ((S * (1.0 - S) / tau) * c) @ W
+                X = X + 0.5 * tau * g / (np.linalg.norm(g, axis=1, keepdims=True) + 1e-300)
+                if box is not None:
+                    X = np.clip(X, box[0], box[1])
+        P = (X @ W.T + b > 0).astype(int)
+        vals = [float(np.linalg.norm((A * slopes[q][None, :]) @ W, 2)) for q in P[np.argsort(-(P @ c))[:8]]]
+        i = int(np.argsort(-(P @ c))[int(np.argmax(vals))])
+        val = max(vals)
+        out.append((val, X[i]))
+        stale = stale + 1 if val <= best * (1 + 1e-9) else 0
+        best = max(best, val)
+        piece = P[i]
+    return out
+
+
+def _milp_ascent(W, b, A, bps, slopes, piece, box, radius, deadline, per_round):
+    """Alternate: top singular pair (u, v) of the Jacobian of ``piece``, then the region
+    maximising ``u^T J v`` by :func:`_milp_pattern`, confirmed by LP; returns [(value, point)]."""
+    edges = np.concatenate([[-np.inf], bps, [np.inf]])
+    out = []
+    for _ in range(50):
+        left = deadline - time.perf_counter()
+        if left < 0.1:
+            break
+        J = (A * slopes[piece][None, :]) @ W
+        U, _, Vt = np.linalg.svd(J, full_matrices=False)
+        c = (U[:, 0] @ A) * (W @ Vt[0]) * (slopes[1] - slopes[0])
+        z = _milp_pattern(W, b, c, box, radius, min(per_round, left))
+        if z is None:
+            break
+        margin, xc = _region_lp(W, b, edges[z], edges[z + 1], box)
+        if not (margin > 1e-9 and xc is not None) or np.array_equal(z, piece):
+            break
+        piece = z
+        out.append((float(np.linalg.norm((A * slopes[z][None, :]) @ W, 2)), xc))
+    return out
+
+
 def pattern_lower_bound(net, norm=2, domain=None, *, time_limit: float = 10.0, n_starts: int = 64,
-                        max_flips: int = 400, seed: int = 0, start_points=None):
+                        max_flips: int = 400, seed: int = 0, start_points=None,
+                        milp_share: float = 0.6, milp_round: float = 5.0):
     """Rigorous lower bound for a one-hidden-layer piecewise-linear net by pattern local search.
 
     Parameters
@@ -134,12 +242,31 @@ def pattern_lower_bound(net, norm=2, domain=None, *, time_limit: float = 10.0, n
     X = X[np.argsort(-g)[:n_starts]]
     if start_points is not None:
         X = np.vstack([np.atleast_2d(start_points), X])
+    two_piece = len(slopes) == 2 and bps.size == 1 and bps[0] == 0.0
     found = []
-    for x in X:
-        if time.perf_counter() > deadline:
+    if two_piece:
+        # 1. smoothed directional ascent (cheap per step, scales to wide layers)
+        found += _smooth_ascent(W, b, A, slopes, _vertex_pattern(W, A, slopes, rng), rng, scale,
+                                domain, t0 + 0.4 * time_limit)
+    # 2. single-flip climbs from the best points so far and from the random sample
+    climb_end = deadline - (milp_share * 0.6 * time_limit if two_piece else 0.0)
+    starts = [x for _, x in sorted(found, key=lambda t: -t[0])[:2]] + list(X)
+    for x in starts:
+        if time.perf_counter() > climb_end:
             break
-        val, xb = _climb(W, b, A, bps, slopes, x, domain, deadline, max_flips)
-        found.append((val, xb))
+        found.append(_climb(W, b, A, bps, slopes, x, domain, climb_end, max_flips))
     found.sort(key=lambda t: -t[0])
+    if two_piece and milp_share > 0:
+        # 3. MILP jumps from the best patterns
+        radius = 5.0 * scale
+        for _, xb in found[:3]:
+            if time.perf_counter() > deadline - 0.1:
+                break
+            piece = np.searchsorted(bps, W @ xb + b)
+            for v, xm in _milp_ascent(W, b, A, bps, slopes, piece, domain, radius, deadline,
+                                      max(milp_round, W.shape[0] / 100.0)):
+                found.append(_climb(W, b, A, bps, slopes, xm, domain, deadline, max_flips)
+                             if time.perf_counter() < deadline else (v, xm))
+        found.sort(key=lambda t: -t[0])
     pts = [x for _, x in found[:3]]
     return best_witness(net, pts, 2, domain) if pts else None
