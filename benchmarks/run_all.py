@@ -20,6 +20,7 @@ def main(argv):
         ["bench_exact.py"] + ([] if full else ["--quick"]),
         ["bench_methods.py"] + ([] if full else ["--time-limit", "10"]),
         ["bench_exlipbab.py"] + ([] if full else ["--quick"]),
+        ["bench_global.py"] + (["--deep"] if full else ["--widths", "16,64", "--limit", "10"]),
     ]
     failed = []
     for args in runs:

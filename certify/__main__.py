@@ -228,7 +228,9 @@ def main(argv=None) -> int:
     l.add_argument("--norm", default="2", help="1, 2 or inf (default 2)")
     l.add_argument("--box", nargs=2, type=float, metavar=("LO", "HI"),
                    help="input box [LO, HI]^d (default: all of R^d)")
-    l.add_argument("--method", default="auto", help="auto, exact, interval, sdp or naive")
+    from certify.methods.dispatch import METHODS
+    l.add_argument("--method", default="auto",
+                   help="auto (default: the portfolio), " + ", ".join(sorted(METHODS)))
     l.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
                    help="seconds in total, whichever method (default "
                         f"{DEFAULT_TIME_LIMIT:g}; 0 for no limit): two thirds for the "

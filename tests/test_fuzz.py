@@ -10,7 +10,9 @@ Space: 1-4 affine layers, widths 1-30, inputs 1-12, outputs 1-4, every activatio
 * every ``upper`` >= Jacobian norms sampled by an independent implementation (own forward pass and
   derivatives below, not :meth:`Network.jacobian`) and >= difference quotients; a sample within
   1e-6 (relative) of ``upper`` is re-evaluated in mpmath at 50 digits before it counts;
-* time limits are honoured within :data:`SLACK` seconds.
+* time limits are honoured within :data:`SLACK` seconds;
+* ``auto``'s upper end is never above ``naive``'s, nor above an ``sdp`` run that finished within
+  a quarter of the limit (``auto``'s lower end is never below ``naive``'s witness either).
 
 The default run is small (a few seconds).  ``LAWROB_FUZZ=N`` runs N networks over the whole
 space (the scale-up recorded in ``docs/methods/fuzz.md``).
@@ -223,6 +225,16 @@ def run_case(seed, full, time_limit):
         for b, cb in certs.items():
             if ca.lower > cb.upper:
                 problems.append(f"UNSOUND: lower of {a} {ca.lower!r} > upper of {b} {cb.upper!r}")
+    # issue 10: auto is never wider than naive (its first stage), nor than an sdp run that finished
+    # within the share of the limit auto gives its SDP stage (the same deterministic computation)
+    auto = certs.get("auto")
+    for other in ("naive", "sdp"):
+        o = certs.get(other)
+        if auto is None or o is None or o.elapsed > 0.25 * time_limit:
+            continue
+        if auto.upper > o.upper * (1 + 1e-12) or auto.lower < o.lower * (1 - 1e-12) and other == "naive":
+            problems.append(f"auto [{auto.lower!r}, {auto.upper!r}] wider than {other} "
+                            f"[{o.lower!r}, {o.upper!r}]")
     return (net, p, domain), certs, problems
 
 

@@ -84,6 +84,8 @@ def test_time_and_node_limits_return_rigorous_enclosures():
     c = lipschitz(net, 2, method="sector_bab", time_limit=0.5)
     assert c.status == "time_limit" and c.verify().ok
     assert c.upper >= lipschitz(net, 2, method="exact", time_limit=5).lower
+    slow = c.verify(time_limit=1e-6)          # a verification out of time fails, saying so
+    assert not slow.checks["upper"] and "stopped" in str(slow)
 
 
 def test_refusals_are_typed():

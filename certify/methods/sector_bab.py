@@ -245,7 +245,10 @@ def verify_sector_bab(cert) -> tuple[bool, str]:
     tree = _Tree(W, A, a, b, order, d["multipliers"])
     from certify.methods.sector_lmi import check_sector_lmi
     rho = math.nextafter(cert.upper * cert.upper, -math.inf)
-    for c in codes:
+    budget = budget_for(None)     # Certificate.verify(time_limit=...) sets it
+    for i, c in enumerate(codes):
+        if i % 64 == 0 and budget.stop_reason():
+            return False, f"verification stopped ({budget.stop_reason()}) after {i} of {len(codes)} leaves"
         al, be, t = tree.sectors(tuple(ch == "1" for ch in c))
         ok, why = check_sector_lmi(W, A, al, be, rho, t)
         if not ok:
