@@ -24,7 +24,7 @@ import numpy as np
 
 from certify.arith.interval import U, inflate_upper, midrad_matmul
 
-__all__ = ["prove_positive_definite", "midrad_add", "midrad_scale"]
+__all__ = ["prove_positive_definite", "midrad_add", "midrad_scale", "norm2_upper_nonneg"]
 
 
 def midrad_add(a, ar, b, br, sign: float = 1.0):
@@ -53,7 +53,7 @@ def midrad_scale(c: float, a, ar=None):
     return s, inflate_upper(r, 2)
 
 
-def _norm2_upper_nonneg(E: np.ndarray) -> float:
+def norm2_upper_nonneg(E: np.ndarray) -> float:
     """Upper bound of ``||E||_2`` for a nonnegative matrix, by ``sqrt(||E||_1 ||E||_inf)``."""
     n = E.shape[0]
     rows = float(inflate_upper(E.sum(axis=1), n).max())
@@ -131,7 +131,7 @@ def prove_positive_definite(Nm, Nr=None, *, shift: float | None = None, tries: i
         if Nr is not None:
             Emag = Emag + Nr
         Emag = inflate_upper(Emag, 3)
-        bound = _norm2_upper_nonneg(Emag)
+        bound = norm2_upper_nonneg(Emag)
         if bound < s:
             margin = math.nextafter(s - bound, -math.inf)
             return True, margin, (f"N = R^T R + {s:.3e} I + E with ||E||_2 <= {bound:.3e} "

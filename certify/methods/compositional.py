@@ -40,11 +40,12 @@ from scipy.optimize import minimize_scalar
 
 from bounds.errors import ParameterError
 
-from certify.arith.definite import _norm2_upper_nonneg, midrad_add, midrad_scale, prove_positive_definite
+from certify.arith.definite import norm2_upper_nonneg, midrad_add, midrad_scale, prove_positive_definite
 from certify.arith.interval import inflate_upper, midrad_matmul
 from certify.methods.certificate import make_certificate, register_verifier
 from certify.methods.layer_lmi import (LayerLMIError, ProblemTooLargeError, available_memory,
-                                       check_layer_lmi, checked_least_c, least_c, solve_layer_lmi)
+                                       check_layer_lmi, checked_least_c, least_c, single_threaded_blas,
+                                       solve_layer_lmi)
 from certify.methods.lower import lower_bound
 
 __all__ = ["compositional_lipschitz", "compositional_upper", "verify_compositional"]
@@ -179,7 +180,7 @@ def _inverse_factor(G):
     A, Ar = midrad_matmul(Z, None, G, None)
     N, Nr = midrad_matmul(A, Ar, Z.T, None)
     E, Er = midrad_add(N, Nr, np.eye(n), None, sign=-1.0)
-    dev = _norm2_upper_nonneg(inflate_upper(np.abs(E) + Er, 2))
+    dev = norm2_upper_nonneg(inflate_upper(np.abs(E) + Er, 2))
     lam = math.nextafter(1.0 - dev, -math.inf)
     if not lam > 0.5:         # a badly conditioned metric: the general check is more accurate
         return None
@@ -291,17 +292,6 @@ def _fast_layer(W, a, b, G, ginfo, V, Vr, Vtarget, last, eta, log, i):
     return None
 
 
-_CONTROLLER = []
-
-
-def _single_threaded_blas():
-    """A context in which BLAS runs on one thread (the controller is built once: ~30 ms)."""
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
 def _fast_memory_check(ws, max_memory):
     """Refuse (before allocating) a net whose fast-mode layer would not fit."""
     budget = None if max_memory is None else int(max_memory)
@@ -320,7 +310,7 @@ def _fast_upper(net, slopes, ws, eta):
     # each other (a 256-square Cholesky measured 15x slower with two threads under load)
     if max(max(w.shape) for w in ws) <= 64:   # BLAS does not thread such sizes: skip the switch
         return _fast_upper_body(net, slopes, ws, eta)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         return _fast_upper_body(net, slopes, ws, eta)
 
 

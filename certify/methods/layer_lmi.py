@@ -30,13 +30,27 @@ import time
 
 import numpy as np
 import scipy.linalg as sla
-from threadpoolctl import threadpool_limits
 
 from certify.arith.definite import midrad_add, midrad_scale, prove_positive_definite
 from certify.arith.interval import U, inflate_upper, midrad_matmul
 
 __all__ = ["LayerLMIError", "ProblemTooLargeError", "solve_layer_lmi", "layer_lmi_enclosure",
            "check_layer_lmi", "least_c", "layer_memory_estimate", "available_memory"]
+
+
+_CONTROLLER = []
+
+
+def single_threaded_blas():
+    """A context in which BLAS runs on one thread (the threadpoolctl controller is built once: ~30 ms).
+
+    Many small factorisations: OpenBLAS's threads only fight each other (100x slower measured on
+    a loaded 2-core machine).
+    """
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 class LayerLMIError(RuntimeError):
@@ -284,7 +298,7 @@ def solve_layer_lmi(W, a, b, G=None, V=None, *, rel_gap=1e-5, time_limit=None, m
     t1 = time.perf_counter()
     # Many small factorisations: OpenBLAS's threads only fight each other (100x slower measured
     # on a loaded 2-core machine), so the solve runs single-threaded.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         c, t, log = _barrier(Wt, V, a, b, c, t, rel_gap=rel_gap, deadline=deadline)
     return t, {"c_barrier": c, "c_float": least_c(Wt, V, a, b, t), "log": log,
                "solve_time": time.perf_counter() - t1}
@@ -339,7 +353,7 @@ def check_layer_lmi(W, a, b, c, t, G=None, V=None, Vr=None):
     """Prove ``F(c, t) > 0`` rigorously; returns ``(ok, message)``."""
     if not (math.isfinite(c) and c > 0) or np.any(~np.isfinite(t)) or np.any(np.asarray(t) < 0):
         return False, "c must be positive and t finite and nonnegative"
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         Fm, Fr = layer_lmi_enclosure(W, a, b, c, t, G, V, Vr)
         ok, margin, msg = prove_positive_definite(Fm, Fr)
     return ok, msg
