@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+import math
+
 import mpmath
 
 __all__ = ["nstr_directed"]
@@ -29,10 +31,19 @@ def nstr_directed(x, digits: int, rounding: str = "nearest") -> str:
     >>> third = mpmath.mpf(2) / 3
     >>> nstr_directed(third, 3), nstr_directed(third, 3, "down"), nstr_directed(-third, 3, "up")
     ('0.667', '0.666', '-0.666')
+    >>> nstr_directed(71.0575, 4, "down"), nstr_directed(71.0575, 4, "up"), nstr_directed(2**70 + 1, 3, "up")
+    ('71.05', '71.06', '1.19e+21')
     """
     if x is None:
         return "-"
-    text = mpmath.nstr(x, digits)
+    if isinstance(x, mpmath.mpf):
+        text = mpmath.nstr(x, digits)
+    else:
+        # mpmath.nstr prints a Python float or int as str() does (all its digits): convert first,
+        # at a precision that keeps an int exact
+        bits = abs(int(x)).bit_length() if isinstance(x, int) or (math.isfinite(x) and x == int(x)) else 0
+        with mpmath.workprec(max(mpmath.mp.prec, 64, bits + 8)):
+            text = mpmath.nstr(mpmath.mpf(x), digits)
     if rounding == "nearest" or not mpmath.isfinite(x):
         return text
     if isinstance(x, mpmath.mpf):
