@@ -4,8 +4,8 @@ Order (each stage gets what the previous ones left of the limit):
 
 1. ``naive`` (milliseconds; skipped for activations that are not globally Lipschitz), then for
    deep nets (l2, slope-restricted) ``compositional`` in ``mode="fast"`` (milliseconds to a second);
-2. the checked SDP where it applies (l2 norm, slope-restricted activations): the structured LMI
-   for one hidden layer, the dense LipSDP when its memory estimate fits and the net is small,
+2. the checked SDP where it applies (l2 norm, slope-restricted activations): the sector form or
+   the structured LMI for one hidden layer, the dense LipSDP when its memory estimate fits and the net is small,
    else the compositional bound (:mod:`certify.methods.compositional`); at most
    ``sdp_share`` of the limit;
 3. for one-hidden-layer piecewise-linear nets (l2), a lower-bound local search over activation
@@ -171,6 +171,9 @@ def auto_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, node_limit=N
                                "not globally Lipschitz (the global constant is infinite unless it is "
                                "unused); pass a bounded domain" if bad and domain is None else
                                "method='auto': no method applies to this request")
+    if options and not {"exact", "interval"} & set(stages):
+        from certify.methods.budget import reject_unknown_options
+        reject_unknown_options("auto", options)   # they were meant for a stage that does not run
     runs, certs = [], []
     best_lower = pattern_witness = None
     for name in stages:

@@ -86,7 +86,7 @@ class _Tree:
         t = self.t_root[free] if self.b > self.a else np.zeros(0)
         return al, be, t
 
-    def bound(self, bits, rho=None):
+    def bound(self, bits):
         al, be, t = self.sectors(bits)
         return checked_sector_bound(self.W, self.A, al, be, t)[0]
 
