@@ -142,3 +142,18 @@ def _has_interior(cons, bounds, d, margin):
     res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.hstack([A, np.ones((len(cons), 1))]),
                   b_ub=rhs, bounds=bounds + [(None, 1.0)], method="highs")
     return res.status == 0 and -res.fun > margin
+
+
+def fraction_pd(A) -> bool:
+    """Positive definiteness of a symmetric matrix of Fractions (list of rows), decided exactly
+    by the pivots of LDL^T (all positive)."""
+    n = len(A)
+    A = [list(row) for row in A]
+    for k in range(n):
+        if A[k][k] <= 0:
+            return False
+        for i in range(k + 1, n):
+            f = A[i][k] / A[k][k]
+            for j in range(k + 1, n):
+                A[i][j] -= f * A[k][j]
+    return True

@@ -22,6 +22,7 @@ from certify.methods.compositional import (_gram_enclosure, _inverse_factor, com
                                            compositional_upper, schur_check)
 from certify.methods.layer_lmi import LayerLMIError, ProblemTooLargeError
 from certify.methods.lower import lower_bound
+from lipschitz_reference import fraction_pd
 from tests.scale import examples
 from tests.test_exact import brute_force, random_net
 from tests.test_fuzz import _sampled_violation, random_case
@@ -47,19 +48,6 @@ def _exact_layer_matrix(W, a, b, c, t, G, Q):
         for m in range(k):
             Fr[d + l][d + m] = -Fraction(float(Q[l, m])) + (2 * t_[l] if l == m else 0)
     return Fr
-
-
-def _pd_fraction(A) -> bool:
-    n = len(A)
-    A = [row[:] for row in A]
-    for k in range(n):
-        if A[k][k] <= 0:
-            return False
-        for i in range(k + 1, n):
-            f = A[i][k] / A[k][k]
-            for j in range(k + 1, n):
-                A[i][j] -= f * A[k][j]
-    return True
 
 
 @settings(derandomize=True, max_examples=examples(60), deadline=None)
@@ -90,7 +78,7 @@ def test_schur_check_never_accepts_an_indefinite_layer(seed, d, k, identity, sca
     S, Sr = _gram_enclosure(ginfo[0], W)
     ok, msg = schur_check(S, Sr, ginfo[1], a, b, c, t, Q)
     if ok:
-        assert _pd_fraction(_exact_layer_matrix(W, a, b, c, t, G, Q)), msg
+        assert fraction_pd(_exact_layer_matrix(W, a, b, c, t, G, Q)), msg
     if eps == 1e-2 and (a * b == 0):
         assert ok, msg       # a clear margin is proved (the check is not vacuous)
 
@@ -114,7 +102,7 @@ def test_inverse_factor_bound_is_sound(seed, n, ridge):
     ZG = [[sum(Zf[i][p] * Gf[p][q] for p in range(n)) for q in range(n)] for i in range(n)]
     N = [[sum(ZG[i][q] * Zf[j][q] for q in range(n)) for j in range(n)] for i in range(n)]
     assert lam > 0
-    assert _pd_fraction([[N[i][j] - (Fraction(lam) if i == j else 0) for j in range(n)] for i in range(n)])
+    assert fraction_pd([[N[i][j] - (Fraction(lam) if i == j else 0) for j in range(n)] for i in range(n)])
 
 
 @settings(derandomize=True, max_examples=examples(40), deadline=None,

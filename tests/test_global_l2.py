@@ -17,7 +17,7 @@ from certify import Network, lipschitz
 from certify.arith.definite import prove_positive_definite
 from certify.methods.pattern_search import pattern_lower_bound
 from certify.methods.sdp import SDPTooLargeError
-from lipschitz_reference import random_two_layer, sampled_max, two_layer_global_truth
+from lipschitz_reference import fraction_pd, random_two_layer, sampled_max, two_layer_global_truth
 from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
@@ -26,16 +26,7 @@ LOW = {"n_starts": 16, "n_ascents": 1}
 
 def _exact_pd(M) -> bool:
     """Positive definiteness of a float matrix decided in exact rationals (LDL^T pivots)."""
-    n = M.shape[0]
-    A = [[Fraction(float(M[i, j])) for j in range(n)] for i in range(n)]
-    for k in range(n):
-        if A[k][k] <= 0:
-            return False
-        for i in range(k + 1, n):
-            f = A[i][k] / A[k][k]
-            for j in range(k + 1, n):
-                A[i][j] -= f * A[k][j]
-    return True
+    return fraction_pd([[Fraction(float(v)) for v in row] for row in M])
 
 
 @settings(derandomize=True, max_examples=examples(40), deadline=None)

@@ -20,6 +20,7 @@ from certify.methods.layer_lmi import check_layer_lmi, least_c
 from certify.methods.sector_lmi import (SectorLMIError, check_sector_lmi, checked_sector_bound,
                                         feasible_multipliers, sector_lmi_enclosure, sector_rho,
                                         solve_sector_lmi)
+from lipschitz_reference import fraction_pd
 from tests.scale import examples
 
 SEEDS = st.integers(0, 2**32 - 1)
@@ -88,13 +89,7 @@ def test_a_passed_check_is_exactly_positive_definite(seed):
                     F(t[q]) * F(W[u[q], i]) * F(W[u[q], j]) for q in range(u.size)) / 2
             M[i][d] = M[d][i] = sum(F(W[l, i]) * c[l] * F(A[0, l]) for l in range(k))
         M[d][d] = 1 - sum(r[u[q]] ** 2 / F(t[q]) * F(A[0, u[q]]) ** 2 for q in range(u.size)) / 2
-        # LDL^T in rationals
-        for p in range(n):
-            assert M[p][p] > 0
-            for i in range(p + 1, n):
-                f = M[i][p] / M[p][p]
-                for j in range(p + 1, n):
-                    M[i][j] -= f * M[p][j]
+        assert fraction_pd(M)
 
 
 @settings(derandomize=True, max_examples=examples(6), deadline=None)
