@@ -258,3 +258,21 @@ def test_progress_line_only_when_asked(capsys):
     lipschitz(net, 2, (-1, 1), method="interval", time_limit=0.5, progress=True)
     err = capsys.readouterr().err
     assert "certify:" in err and "nodes" in err
+
+
+@pytest.mark.parametrize("method", ["sector_bab", "auto"])
+def test_ctrl_c_in_wide_one_hidden_layer_returns_rigorous_enclosure(method):
+    """Ctrl-C reaches Clarabel (termination callback) and the sector branch and bound (#10)."""
+    import time
+    rng = np.random.default_rng(3)
+    d, k = 16, 300
+    net = Network.from_arrays([rng.standard_normal((k, d)) / d ** 0.5, rng.standard_normal((1, k)) / k ** 0.5],
+                              [0.1 * rng.standard_normal(k), np.zeros(1)], "relu")
+    t = _sigint_after(1.0)
+    t0 = time.perf_counter()
+    cert = lipschitz(net, 2, method=method, time_limit=60)
+    t.join()
+    assert time.perf_counter() - t0 < 10
+    assert cert.status == "interrupted" and cert.rigorous and math.isfinite(cert.upper)
+    naive = lipschitz(net, 2, method="naive")
+    assert cert.upper <= naive.upper and cert.verify(time_limit=30).checks["upper"]

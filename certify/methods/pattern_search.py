@@ -22,9 +22,17 @@ import time
 import numpy as np
 from scipy.optimize import linprog
 
+from certify.methods.budget import budget_for
 from certify.methods.lower import batch_jacobian_norms, best_witness, lower_bound
 
 __all__ = ["pattern_lower_bound"]
+
+
+def _left(deadline) -> float:
+    """Seconds left before ``deadline``; 0 once the enclosing run is stopped (Ctrl-C, its limit)."""
+    if budget_for(None).stop_reason():
+        return 0.0
+    return deadline - time.perf_counter()
 
 
 def _pieces(act):
@@ -69,7 +77,7 @@ def _climb(W, b, A, bps, slopes, x, box, deadline, max_flips):
 
     J = jac(piece)
     val = float(np.linalg.norm(J, 2))
-    while flips < max_flips and time.perf_counter() < deadline:
+    while flips < max_flips and _left(deadline) > 0:
         U, s, Vt = np.linalg.svd(J, full_matrices=False)
         u, v = U[:, 0], Vt[0]
         base = (u @ A) * (W @ v)                     # d/d slope_j of u^T J v
@@ -153,7 +161,7 @@ def _smooth_ascent(W, b, A, slopes, piece, rng, scale, box, deadline, batch=256)
     best = -math.inf
     stale = 0
     for _ in range(40):
-        if time.perf_counter() > deadline or stale >= 2:
+        if _left(deadline) <= 0 or stale >= 2:
             break
         J = (A * slopes[piece][None, :]) @ W
         U, _, Vt = np.linalg.svd(J, full_matrices=False)
@@ -163,7 +171,7 @@ def _smooth_ascent(W, b, A, slopes, piece, rng, scale, box, deadline, batch=256)
         else:
             X = box[0] + (box[1] - box[0]) * rng.random((batch, d))
         for tau in np.geomspace(0.3 * scale, 0.003 * scale, 12):
-            if time.perf_counter() > deadline:
+            if _left(deadline) <= 0:
                 break
             for _ in range(25):
                 with np.errstate(over="ignore"):
@@ -189,7 +197,7 @@ def _milp_ascent(W, b, A, bps, slopes, piece, box, radius, deadline, per_round):
     edges = np.concatenate([[-np.inf], bps, [np.inf]])
     out = []
     for _ in range(50):
-        left = deadline - time.perf_counter()
+        left = _left(deadline)
         if left < 0.1:
             break
         J = (A * slopes[piece][None, :]) @ W
@@ -251,7 +259,7 @@ def pattern_lower_bound(net, norm=2, domain=None, *, time_limit: float = 10.0, n
     climb_end = deadline - (milp_share * 0.6 * time_limit if two_piece else 0.0)
     starts = [x for _, x in sorted(found, key=lambda t: -t[0])[:2]] + list(X)
     for x in starts:
-        if time.perf_counter() > climb_end:
+        if _left(climb_end) <= 0:
             break
         found.append(_climb(W, b, A, bps, slopes, x, domain, climb_end, max_flips))
     found.sort(key=lambda t: -t[0])
@@ -259,13 +267,13 @@ def pattern_lower_bound(net, norm=2, domain=None, *, time_limit: float = 10.0, n
         # 3. MILP jumps from the best patterns
         radius = 5.0 * scale
         for _, xb in found[:3]:
-            if time.perf_counter() > deadline - 0.1:
+            if _left(deadline) < 0.1:
                 break
             piece = np.searchsorted(bps, W @ xb + b)
             for v, xm in _milp_ascent(W, b, A, bps, slopes, piece, domain, radius, deadline,
                                       max(milp_round, W.shape[0] / 100.0)):
                 found.append(_climb(W, b, A, bps, slopes, xm, domain, deadline, max_flips)
-                             if time.perf_counter() < deadline else (v, xm))
+                             if _left(deadline) > 0 else (v, xm))
         found.sort(key=lambda t: -t[0])
     pts = [x for _, x in found[:3]]
     return best_witness(net, pts, 2, domain) if pts else None

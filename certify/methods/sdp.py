@@ -418,7 +418,7 @@ def _structured_upper(net, slopes, time_limit, max_memory):
                "solver": "structured barrier"}
 
 
-def _sector_upper(net, slopes, time_limit, max_memory):
+def _sector_upper(net, slopes, time_limit, max_memory, budget=None):
     """One hidden layer: the reduced (d+m)-square LMI with k+1 unknowns (:mod:`certify.methods.sector_lmi`).
 
     The solver's multipliers are checked; so is the always-feasible start
@@ -431,11 +431,12 @@ def _sector_upper(net, slopes, time_limit, max_memory):
     W1, W2 = net.weights
     k, d = W1.shape
     need = sector_memory_estimate(d, W2.shape[0], k)
-    budget = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
-    if need > budget:
-        raise SDPTooLargeError(f"the sector LipSDP with layer sizes {_sizes(net)}", need, budget)
+    memory = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
+    if need > memory:
+        raise SDPTooLargeError(f"the sector LipSDP with layer sizes {_sizes(net)}", need, memory)
     al, be = np.full(k, slopes[0][0]), np.full(k, slopes[0][1])
-    t, info = solve_sector_lmi(W1, W2, al, be, time_limit=time_limit)
+    t, info = solve_sector_lmi(W1, W2, al, be, time_limit=time_limit,
+                               stop=None if budget is None else budget.stop_reason)
     t1 = time.perf_counter()
     best, log = None, [f"Clarabel: {info['status']}, {info['iterations']} iterations, "
                        f"rho {info['rho_solver']:.9g}"]
@@ -511,7 +512,7 @@ def sdp_upper(net, *, solver="CLARABEL", margin=None, max_repairs=8, time_limit=
                              f"the {formulation} LMI is for one hidden layer")
     if len(net.weights) == 2 and (formulation == "sector" or (
             formulation == "auto" and _use_sector(net, max_memory))):
-        return _sector_upper(net, slopes, time_limit, max_memory)
+        return _sector_upper(net, slopes, time_limit, max_memory, budget)
     if len(net.weights) == 2 and formulation != "dense":
         return _structured_upper(net, slopes, time_limit, max_memory)
 

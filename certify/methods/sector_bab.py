@@ -128,7 +128,8 @@ def sector_bab_lipschitz(net, norm=2, domain=None, *, tol=1e-9, time_limit=None,
     if b > a:
         if multipliers is None:
             left = budget.remaining()
-            t, info = solve_sector_lmi(W, A, al0, be0, time_limit=None if left is None else 0.5 * left)
+            t, info = solve_sector_lmi(W, A, al0, be0, time_limit=None if left is None else 0.5 * left,
+                                       stop=budget.stop_reason)
             log.append(f"root multipliers: Clarabel {info['status']} in {info['solve_time']:.2f} s")
         else:
             t = np.asarray(multipliers, dtype=float)

@@ -201,7 +201,7 @@ def checked_sector_bound(W, A, alpha, beta, t, *, max_repairs: int = 8, rho_floa
     raise SectorLMIError("could not certify the sector LMI; log:\n" + "\n".join(log))
 
 
-def solve_sector_lmi(W, A, alpha, beta, *, time_limit=None, tol=1e-8):
+def solve_sector_lmi(W, A, alpha, beta, *, time_limit=None, tol=1e-8, stop=None):
     """Floating-point minimiser ``t`` of ``rho`` subject to ``M(rho, t) >= 0`` (Clarabel; not checked).
 
     Parameters
@@ -214,6 +214,9 @@ def solve_sector_lmi(W, A, alpha, beta, *, time_limit=None, tol=1e-8):
         Clarabel's time limit; a stopped solve still returns its last ``t`` (a check decides).
     tol : float
         Clarabel's relative gap and feasibility tolerances.
+    stop : callable, optional
+        Polled by Clarabel after every iteration; a true value stops the solve (Ctrl-C: the
+        caller's budget flag).
 
     Returns
     -------
@@ -280,7 +283,10 @@ def solve_sector_lmi(W, A, alpha, beta, *, time_limit=None, tol=1e-8):
     st.tol_feas = tol
     if time_limit is not None:
         st.time_limit = max(float(time_limit), 0.01)
-    sol = clarabel.DefaultSolver(sp.csc_matrix((q.size, q.size)), q, Amat, bvec, cones, st).solve()
+    solver = clarabel.DefaultSolver(sp.csc_matrix((q.size, q.size)), q, Amat, bvec, cones, st)
+    if stop is not None:
+        solver.set_termination_callback(lambda info: bool(stop()))
+    sol = solver.solve()
     x = np.asarray(sol.x, dtype=float)
     t = x[1:1 + ku] * sa * sa
     return t, {"status": str(sol.status), "rho_solver": float(x[0]) * (sw * sa) ** 2,
