@@ -21,6 +21,7 @@ from certify import Network, lipschitz
 from certify.methods.compositional import (_gram_enclosure, _inverse_factor, compositional_lipschitz,
                                            compositional_upper, schur_check)
 from certify.methods.layer_lmi import LayerLMIError, ProblemTooLargeError
+from certify.methods.sdp import SDPError
 from certify.methods.lower import lower_bound
 from lipschitz_reference import fraction_pd
 from tests.scale import examples
@@ -128,7 +129,7 @@ def test_fast_mode_in_the_differential_fuzz(seed):
     net, _, domain = random_case(rng, full=seed % 2 == 1)
     try:   # the method itself: lipschitz() would intersect with naive's enclosure
         cert = compositional_lipschitz(net, 2, domain, mode="fast", lower_options=LOW)
-    except (ParameterError, LayerLMIError):   # no slope bounds; an uncheckable general layer
+    except (ParameterError, SDPError):   # no slope bounds; an uncheckable general layer
         return
     assert cert.rigorous and cert.lower <= cert.upper
     assert _sampled_violation(net, 2, cert.domain, cert.upper, rng) is None
@@ -205,3 +206,17 @@ def test_full_mode_falls_back_to_fast_when_a_layer_check_fails(monkeypatch):
     monkeypatch.undo()
     assert cert.verify().ok
     assert cert.upper <= lipschitz(net, 2, method="naive", lower_options=LOW).upper
+
+
+def test_no_checkable_layer_is_a_typed_error():
+    # identity layers: slopes [1, 1] make every layer LMI singular, so neither check can prove it
+    rng = np.random.default_rng(1015)
+    ws = [rng.standard_normal(sh) for sh in [(19, 5), (12, 19), (2, 12)]]
+    net = Network.from_arrays(ws, [rng.standard_normal(s) for s in (19, 12, 2)], "identity")
+    for mode in ("full", "fast"):
+        try:
+            cert = compositional_lipschitz(net, 2, None, mode=mode, lower_options=LOW)
+        except SDPError as exc:
+            assert "no checked layer certificate" in str(exc)
+        else:   # if a check does pass, the bound must still hold
+            assert np.linalg.norm(ws[2] @ ws[1] @ ws[0], 2) <= cert.upper

@@ -34,7 +34,10 @@ from certify import Network, lipschitz
 from certify.errors import DomainError, ShapeError, UnsupportedError
 from certify.methods.sdp import SDPError
 
-METHODS = ("naive", "interval", "sdp", "exact", "sector_bab", "auto")
+METHODS = ("naive", "interval", "sdp", "exact", "sector_bab", "compositional", "compositional:fast",
+           "auto")
+#: a method name with options (``name:mode``)
+VARIANTS = {"compositional:fast": ("compositional", {"mode": "fast"})}
 ACTIVATIONS = ("relu", "leaky_relu", "abs", "hardtanh", "tanh", "sigmoid", "softplus", "identity",
                "poly:1", "poly:2", "poly:3")
 #: documented typed errors (a method refusing a norm, an activation or an unbounded domain)
@@ -205,7 +208,8 @@ def run_case(seed, full, time_limit):
     for method in METHODS:
         t0 = time.perf_counter()
         try:
-            cert = lipschitz(net, p, domain, method=method, time_limit=time_limit)
+            name, opts = VARIANTS.get(method, (method, {}))
+            cert = lipschitz(net, p, domain, method=name, time_limit=time_limit, **opts)
         except TYPED:
             continue
         took = time.perf_counter() - t0

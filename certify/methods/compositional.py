@@ -47,6 +47,7 @@ from certify.methods.layer_lmi import (LayerLMIError, ProblemTooLargeError, avai
                                        check_layer_lmi, checked_least_c, least_c, single_threaded_blas,
                                        solve_layer_lmi)
 from certify.methods.lower import lower_bound
+from certify.methods.sdp import SDPError
 
 __all__ = ["compositional_lipschitz", "compositional_upper", "verify_compositional"]
 
@@ -485,11 +486,21 @@ def compositional_lipschitz(net, norm, domain, *, tol=1e-9, time_limit=None, nod
                                              time_limit=None if time_limit is None else 0.8 * time_limit,
                                              max_memory=max_memory)
     except LayerLMIError as exc:
-        if mode == "fast" or isinstance(exc, ProblemTooLargeError):
+        if isinstance(exc, ProblemTooLargeError):
             raise
+        if mode == "fast":
+            raise SDPError(f"compositional (fast): no checked layer certificate: "
+                           f"{str(exc).splitlines()[0]}") from exc
         # the full path's solver and check have absolute floors that a badly scaled net (weights
         # ~1e-8 or ~1e6) defeats; the fast path is scale-free: a rigorous bound beats an error
-        upper, details = compositional_upper(net, mode="fast", max_memory=max_memory)
+        try:
+            upper, details = compositional_upper(net, mode="fast", max_memory=max_memory)
+        except LayerLMIError as exc2:
+            # e.g. identity layers (slopes [1, 1]: the layer LMI is singular, never strictly
+            # feasible) or sectors with a b < 0 that neither check proves
+            raise SDPError(f"compositional: no checked layer certificate (full: "
+                           f"{str(exc).splitlines()[0]}; fast: {str(exc2).splitlines()[0]}); "
+                           "use method='naive' or 'sdp'") from exc2
         details["log"] = [f"full mode failed ({str(exc).splitlines()[0]}); fast mode used"] + details["log"]
     lo_opts = {"n_starts": 128, "n_ascents": 4, "iters": 30}
     if time_limit is not None:
