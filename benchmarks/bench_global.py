@@ -1,4 +1,4 @@
-"""Global l2 bounds at width (#10): naive, sdp, exact, auto side by side; deep nets vs eclipse-nn.
+"""Global l2 bounds at width (#10): naive, sdp, exact, sector_bab, auto side by side; deep nets vs eclipse-nn.
 
 Run: ``python benchmarks/bench_global.py [--limit 60] [--widths 16,64,256,1024] [--deep]``
 
