@@ -44,7 +44,8 @@ from certify.arith.definite import norm2_upper_nonneg, midrad_add, midrad_scale,
 from certify.arith.interval import inflate_upper, midrad_matmul
 from certify.methods.certificate import make_certificate, register_verifier
 from certify.methods.layer_lmi import (LayerLMIError, ProblemTooLargeError, available_memory,
-                                       check_layer_lmi, checked_least_c, least_c, single_threaded_blas,
+                                       check_layer_lmi, checked_least_c, feasible_start, least_c,
+                                       single_threaded_blas,
                                        solve_layer_lmi)
 from certify.methods.lower import lower_bound
 from certify.methods.sdp import SDPError
@@ -413,10 +414,10 @@ def compositional_upper(net, *, multipliers=None, mode="full", time_limit=None, 
     for i in range(L - 1):
         W, (a, b) = ws[i], slopes[i]
         last = i == L - 2
-        V = ws[i + 1].T @ ws[i + 1]                # target (exact for the last layer)
-        Vr = None
-        if last:
+        if last:                                   # the output Gram matrix, enclosed
             V, Vr = midrad_matmul(ws[L - 1].T, None, ws[L - 1], None)
+        else:                                      # a target only: any PSD matrix is valid
+            V, Vr = ws[i + 1].T @ ws[i + 1], None
         Wt = _whiten(W, G)
         if multipliers == "scalar":
             t = _scalar_multiplier(Wt, V, a, b)
@@ -424,10 +425,8 @@ def compositional_upper(net, *, multipliers=None, mode="full", time_limit=None, 
             left = None
             if time_limit is not None:
                 left = max(0.0, time_limit - (time.perf_counter() - t_start)) / (L - 1 - i)
-            s = np.sqrt(np.maximum(np.diag(V), 0.0))
-            t0 = np.maximum(0.55 * s * s.sum(), 1e-9 * max(float(s.max(initial=0.0)), 1e-300) ** 2)
             t, info = solve_layer_lmi(W, a, b, G=G, V=V, time_limit=left, max_memory=max_memory,
-                                      t0=t0, rel_gap=1e-4)
+                                      t0=feasible_start(V), rel_gap=1e-4)
             log += [f"layer {i + 1}: " + m for m in info["log"]]
         t = np.maximum(t, 0.0)
         c, Q, clog = _general_layer_check(W, a, b, t, G, Wt, V, Vr, last, eta)

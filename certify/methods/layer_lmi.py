@@ -34,7 +34,7 @@ import scipy.linalg as sla
 from certify.arith.definite import midrad_add, midrad_scale, prove_positive_definite
 from certify.arith.interval import U, inflate_upper, midrad_matmul
 
-__all__ = ["LayerLMIError", "ProblemTooLargeError", "solve_layer_lmi", "layer_lmi_enclosure",
+__all__ = ["LayerLMIError", "ProblemTooLargeError", "solve_layer_lmi", "layer_lmi_enclosure", "feasible_start",
            "check_layer_lmi", "least_c", "layer_memory_estimate", "available_memory"]
 
 
@@ -104,6 +104,13 @@ def _check_memory(d, k, max_memory):
     budget = int(0.6 * available_memory()) if max_memory is None else int(max_memory)
     if need > budget:
         raise ProblemTooLargeError(f"the layer LMI with d={d}, k={k}", need, budget)
+
+
+def feasible_start(V) -> np.ndarray:
+    """Multipliers with ``2T - V > 0`` for a PSD ``V`` (weighted Cauchy-Schwarz):
+    ``t_j = 0.55 s_j sum_i s_i`` with ``s_j = sqrt(V_jj)``, floored away from zero."""
+    s = np.sqrt(np.maximum(np.diag(V), 0.0))
+    return np.maximum(0.55 * s * s.sum(), 1e-9 * max(float(s.max(initial=0.0)), 1e-300) ** 2)
 
 
 def _kmat(a, b):

@@ -133,18 +133,27 @@ def _milp_pattern(W, b, c, box, radius, time_limit):
     return np.round(res.x[d:]).astype(int)
 
 
+def _ascent_weights(W, A, slopes, piece):
+    """``c_j = (u^T A_j)(w_j^T v)(slope_1 - slope_0)``, ``(u, v)`` the top singular pair of the
+    Jacobian of ``piece`` (two-piece activations): switching neuron j to its upper piece changes
+    ``u^T J v`` by ``c_j``; zeros for a zero Jacobian."""
+    J = (A * slopes[piece][None, :]) @ W
+    if not np.any(J):
+        return np.zeros(W.shape[0])
+    U, _, Vt = np.linalg.svd(J, full_matrices=False)
+    return (U[:, 0] @ A) * (W @ Vt[0]) * (slopes[1] - slopes[0])
+
+
 def _vertex_pattern(W, A, slopes, rng, iters=30):
     """A slope vertex with large ``||A diag(s) W||`` ignoring realisability (power-type iteration);
     it only supplies a starting direction for :func:`_milp_ascent`."""
     gain = (rng.standard_normal(A.shape[0]) @ A) * (W @ rng.standard_normal(W.shape[1]))
     piece = np.where(gain * (slopes[1] - slopes[0]) > 0, 1, 0)     # from a random direction pair
     for _ in range(iters):
-        J = (A * slopes[piece][None, :]) @ W
-        if not np.any(J):
+        c = _ascent_weights(W, A, slopes, piece)
+        if not np.any(c):
             break
-        U, _, Vt = np.linalg.svd(J, full_matrices=False)
-        gain = (U[:, 0] @ A) * (W @ Vt[0])
-        new = np.where(gain * (slopes[1] - slopes[0]) > 0, 1, 0)
+        new = np.where(c > 0, 1, 0)
         if np.array_equal(new, piece):
             break
         piece = new
@@ -163,9 +172,7 @@ def _smooth_ascent(W, b, A, slopes, piece, rng, scale, box, deadline, batch=256)
     for _ in range(40):
         if _left(deadline) <= 0 or stale >= 2:
             break
-        J = (A * slopes[piece][None, :]) @ W
-        U, _, Vt = np.linalg.svd(J, full_matrices=False)
-        c = (U[:, 0] @ A) * (W @ Vt[0]) * (slopes[1] - slopes[0])
+        c = _ascent_weights(W, A, slopes, piece)
         if box is None:
             X = rng.standard_normal((batch, d)) * 0.5 * scale
         else:
@@ -181,8 +188,9 @@ def _smooth_ascent(W, b, A, slopes, piece, rng, scale, box, deadline, batch=256)
                 if box is not None:
                     X = np.clip(X, box[0], box[1])
         P = (X @ W.T + b > 0).astype(int)
-        vals = [float(np.linalg.norm((A * slopes[q][None, :]) @ W, 2)) for q in P[np.argsort(-(P @ c))[:8]]]
-        i = int(np.argsort(-(P @ c))[int(np.argmax(vals))])
+        top = np.argsort(-(P @ c))[:8]             # best smoothed values; rank them by the true norm
+        vals = [float(np.linalg.norm((A * slopes[q][None, :]) @ W, 2)) for q in P[top]]
+        i = int(top[int(np.argmax(vals))])
         val = max(vals)
         out.append((val, X[i]))
         stale = stale + 1 if val <= best * (1 + 1e-9) else 0
@@ -200,9 +208,7 @@ def _milp_ascent(W, b, A, bps, slopes, piece, box, radius, deadline, per_round):
         left = _left(deadline)
         if left < 0.1:
             break
-        J = (A * slopes[piece][None, :]) @ W
-        U, _, Vt = np.linalg.svd(J, full_matrices=False)
-        c = (U[:, 0] @ A) * (W @ Vt[0]) * (slopes[1] - slopes[0])
+        c = _ascent_weights(W, A, slopes, piece)
         z = _milp_pattern(W, b, c, box, radius, min(per_round, left))
         if z is None:
             break

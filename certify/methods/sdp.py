@@ -388,14 +388,12 @@ def _structured_upper(net, slopes, time_limit, max_memory):
     """One hidden layer: the (d+k)-square LMI with k+1 unknowns (:mod:`certify.methods.layer_lmi`)."""
     from certify.arith.interval import midrad_matmul
     from certify.methods.layer_lmi import (LayerLMIError, ProblemTooLargeError, checked_least_c,
-                                           check_layer_lmi, solve_layer_lmi)
+                                           check_layer_lmi, feasible_start, solve_layer_lmi)
 
     W1, W2 = net.weights
     a, b = slopes[0]
     V = W2.T @ W2
-    s = np.sqrt(np.maximum(np.diag(V), 0.0))
-    # a strictly feasible start: 2T - V > 0 by a weighted Cauchy-Schwarz inequality
-    t0 = np.maximum(0.55 * s * s.sum(), 1e-9 * max(float(s.max(initial=0.0)), 1e-300) ** 2)
+    t0 = feasible_start(V)
     try:
         t, info = solve_layer_lmi(W1, a, b, V=V, time_limit=time_limit, max_memory=max_memory, t0=t0)
     except ProblemTooLargeError as exc:

@@ -96,12 +96,6 @@ def sector_rho(W, A, alpha, beta, t) -> float:
     return float(np.linalg.eigvalsh((S + S.T) / 2)[-1])
 
 
-def _ball_ratio(num, den):
-    """Enclosure of ``num / den`` for exact floats (one correctly rounded division)."""
-    q = num / den
-    return q, np.abs(q) * U
-
-
 def sector_lmi_enclosure(W, A, alpha, beta, rho, t):
     """Midpoint-radius enclosure ``(Mm, Mr)`` of ``M(rho, t)`` (all inputs exact floats)."""
     W = np.asarray(W, dtype=float)
