@@ -24,9 +24,12 @@ SEEDS = st.integers(0, 2**32 - 1)
 LOW = {"n_starts": 16, "n_ascents": 1}
 
 
-def _exact_pd(M) -> bool:
-    """Positive definiteness of a float matrix decided in exact rationals (LDL^T pivots)."""
-    return fraction_pd([[Fraction(float(v)) for v in row] for row in M])
+def _exact_pd(M, minus=0) -> bool:
+    """Positive definiteness of ``M - minus * I`` (float ``M``) decided in exact rationals (LDL^T
+    pivots); ``minus`` is subtracted as a Fraction, so nothing is rounded."""
+    n = len(M)
+    return fraction_pd([[Fraction(float(M[i][j])) - (Fraction(minus) if i == j else 0)
+                         for j in range(n)] for i in range(n)])
 
 
 @settings(derandomize=True, max_examples=examples(40), deadline=None)
@@ -41,7 +44,7 @@ def test_prove_positive_definite_never_wrong(seed, n, shift):
     ok, margin, _ = prove_positive_definite(M)
     if ok:
         assert _exact_pd(M)
-        assert _exact_pd(M - Fraction(margin) * np.eye(n)) or margin < 1e-300
+        assert _exact_pd(M, minus=margin) or margin < 1e-300
 
 
 @settings(derandomize=True, max_examples=examples(6), deadline=None)
@@ -136,3 +139,17 @@ def test_sdp_refuses_what_does_not_fit():
                                 rng.standard_normal((1, 30))], None, "relu")
     with pytest.raises(SDPTooLargeError):
         lipschitz(deep, 2, method="sdp", max_memory=10**6)
+
+
+@pytest.mark.parametrize("scale", [1e-20, 1e-150, 1e20, 1e150])
+def test_prove_positive_definite_equilibrates_badly_scaled_blocks(scale):
+    # a PD matrix whose blocks differ by `scale`: unprovable at the float eigen-solver's absolute
+    # resolution without the exact power-of-two congruence; the margin stays a proved lower bound
+    M = np.array([[scale, 0.5 * scale ** 0.5, 0.0], [0.5 * scale ** 0.5, 1.0, 0.3], [0.0, 0.3, 1.0]])
+    ok, margin, msg = prove_positive_definite(M, np.abs(M) * 1e-15)
+    assert ok, msg
+    assert _exact_pd(M, minus=margin) and margin > 0
+    # the congruence does not let an indefinite ball through
+    bad = M.copy()
+    bad[0, 1] = bad[1, 0] = 1.01 * scale ** 0.5
+    assert not prove_positive_definite(bad)[0]

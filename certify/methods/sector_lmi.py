@@ -146,20 +146,6 @@ def check_sector_lmi(W, A, alpha, beta, rho, t) -> tuple[bool, str]:
     if not (math.isfinite(rho) and rho > 0) or np.any(~np.isfinite(t)) or np.any(~(t > 0)):
         return False, "rho must be positive and every multiplier finite and positive"
     Mm, Mr = sector_lmi_enclosure(W, A, alpha, beta, rho, t)
-    # Congruence with D = diag(e I_d, I_m), e a power of two near rho^(-1/2): positive definiteness
-    # is unchanged and the scaling is exact, but the blocks get comparable magnitudes (rho can be
-    # 1e-20 next to the identity block, far below the float eigenvalue solver's resolution).
-    d = np.asarray(W).shape[1]
-    e = 2.0 ** -round(math.log2(rho) / 2)
-    if math.isfinite(e) and e != 1.0:
-        D = np.ones(Mm.shape[0])
-        D[:d] = e
-        S = D[:, None] * D[None, :]
-        Mm, Mr = Mm * S, Mr * S
-        if not (np.all(np.isfinite(Mm)) and np.all(np.isfinite(Mr))):
-            return False, "scaled matrix overflows"
-        if e < 1.0:     # scaling down can round subnormal results: cover that absolute error
-            Mr = Mr + 1e-290
     ok, _, msg = prove_positive_definite(Mm, Mr)
     return ok, msg
 
